@@ -1,0 +1,63 @@
+"""Shared test set-up: headless Qt, a private user data folder, small generated MNIST-like data."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(autouse=True)
+def private_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own user data folder, so nothing touches the real one."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("WORKBENCH_HOME", str(home))
+    return home
+
+
+def make_pattern_digits(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Learnable 28×28 uint8 images: class k is a bright bar at a place and angle set by k."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 10, count).astype(np.uint8)
+    images = np.zeros((count, 28, 28), dtype=np.uint8)
+    for i, label in enumerate(labels):
+        row = 4 + (label // 5) * 12 + rng.integers(-1, 2)
+        col = 3 + (label % 5) * 5 + rng.integers(-1, 2)
+        images[i, row : row + 8, col : col + 3] = 255
+        images[i, row + 6 : row + 8, 2:26] = 160 if label % 2 else 0
+    noise = rng.integers(0, 40, images.shape, dtype=np.uint8)
+    return np.maximum(images, noise), labels
+
+
+@pytest.fixture(scope="session")
+def pattern_data() -> tuple[np.ndarray, np.ndarray]:
+    return make_pattern_digits(1200, seed=1)
+
+
+@pytest.fixture(scope="session")
+def tiny_mnist_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with the four MNIST file names holding small generated pattern digits."""
+    from workbench.core.idx import write_idx
+    from workbench.core.mnist import TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS
+
+    folder = tmp_path_factory.mktemp("tiny_mnist")
+    train_x, train_y = make_pattern_digits(1200, seed=1)
+    test_x, test_y = make_pattern_digits(300, seed=2)
+    write_idx(folder / TRAIN_IMAGES, train_x)
+    write_idx(folder / TRAIN_LABELS, train_y)
+    write_idx(folder / TEST_IMAGES, test_x)
+    write_idx(folder / TEST_LABELS, test_y)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def real_mnist_dir() -> Path:
+    """The real MNIST folder named by WORKBENCH_DATA; tests that need it skip without it."""
+    folder = os.environ.get("WORKBENCH_DATA")
+    if not folder or not (Path(folder) / "t10k-images-idx3-ubyte.gz").is_file():
+        pytest.skip("WORKBENCH_DATA does not name a folder with the MNIST files")
+    return Path(folder)

@@ -1,0 +1,171 @@
+"""The `workbench` command: its JSON contracts, exit codes and files, on generated data."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from workbench.cli import main
+from workbench.core import paths
+from workbench.core.runtime import Predictor
+
+
+def json_lines(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def test_help_lists_every_command():
+    result = subprocess.run(
+        [sys.executable, "-m", "workbench", "--help"], capture_output=True, text=True, check=True
+    )
+    for command in ("train", "export", "eval", "predict", "data"):
+        assert command in result.stdout
+    for command in ("train", "export", "eval", "predict", "data"):
+        with pytest.raises(SystemExit) as info:
+            main([command, "--help"])
+        assert info.value.code == 0
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, tiny_mnist_dir):
+    """A model trained by `workbench train --out` on the tiny generated set."""
+    out = tmp_path_factory.mktemp("model") / "tiny.onnx"
+    code = main(
+        [
+            "train",
+            "--data-dir",
+            str(tiny_mnist_dir),
+            "--no-verify",
+            "--epochs",
+            "2",
+            "--batch-size",
+            "50",
+            "--val-size",
+            "200",
+            "--name",
+            "tiny",
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 0
+    return out
+
+
+def test_train_writes_run_model_and_card(trained, tiny_mnist_dir):
+    card = json.loads(trained.with_suffix(".json").read_text())
+    assert trained.with_suffix(".safetensors").is_file()
+    assert card["test"]["n"] == 300 and card["test"]["accuracy"] > 0.9
+    assert len(card["history"]) == 2 and card["recipe"]["epochs"] == 2
+    assert card["export"]["argmax_agreement"] == 1.0
+    assert Predictor(trained).model_card()["test"]["accuracy"] == card["test"]["accuracy"]
+
+
+def test_train_json_lines_are_events(tiny_mnist_dir, capsys):
+    code = main(
+        [
+            "train",
+            "--data-dir",
+            str(tiny_mnist_dir),
+            "--no-verify",
+            "--epochs",
+            "1",
+            "--batch-size",
+            "100",
+            "--val-size",
+            "200",
+            "--json",
+        ]
+    )
+    assert code == 0
+    events = json_lines(capsys.readouterr().out)
+    kinds = [e["event"] for e in events]
+    assert kinds[0] == "RunStarted" and kinds[-1] == "RunEnded" and "EpochDone" in kinds
+    assert events[-1]["state"] == "finished"
+
+
+def test_eval_json_contract(trained, tiny_mnist_dir, capsys):
+    code = main(
+        [
+            "eval",
+            "--model",
+            str(trained),
+            "--data-dir",
+            str(tiny_mnist_dir),
+            "--no-verify",
+            "--json",
+        ]
+    )
+    assert code == 0
+    (result,) = json_lines(capsys.readouterr().out)
+    assert result["n"] == 300
+    matrix = np.array(result["confusion"])
+    assert matrix.shape == (10, 10) and matrix.sum() == 300
+    assert result["accuracy"] == pytest.approx(np.trace(matrix) / 300)
+    assert [row["digit"] for row in result["per_class"]] == list(range(10))
+    assert sum(row["support"] for row in result["per_class"]) == 300
+    counts = [pair["count"] for pair in result["top_confused"]]
+    assert counts == sorted(counts, reverse=True) and len(counts) <= 10
+    assert result["provider"] == "CPUExecutionProvider" and result["seconds"] > 0
+
+
+def test_eval_without_data_offline_exits_2(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_MIRRORS", "http://127.0.0.1:9/")
+    code = main(["eval", "--data-dir", str(tmp_path / "empty"), "--json"])
+    assert code == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "t10k-images-idx3-ubyte.gz" in captured.err
+
+
+def test_export_from_run_folder(trained, tmp_path):
+    run = paths.runs_dir() / "tiny"
+    assert (run / "history.json").is_file()
+    assert main(["export", str(run), "--out", str(tmp_path / "again.onnx")]) == 0
+    assert Predictor(tmp_path / "again.onnx").layer_names[0] == "conv1"
+    assert (
+        main(["export", str(tmp_path / "nothing.safetensors"), "--out", str(tmp_path / "x.onnx")])
+        == 2
+    )
+
+
+def test_predict_bad_model_exits_2(tmp_path, capsys):
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"not a model at all")
+    image = tmp_path / "blank.png"
+    Image.new("L", (50, 50), 255).save(image)
+    assert main(["predict", "--model", str(bad), "--json", str(image)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "bad.onnx" in captured.err
+
+
+needs_shipped = pytest.mark.skipif(not paths.SHIPPED_MODEL.is_file(), reason="no shipped model")
+
+
+@needs_shipped
+def test_predict_json_contract_with_a_broken_file(tmp_path, capsys):
+    from workbench.core.synth import render_row
+
+    grey, boxes = render_row([3, 1, 4], font=None, rng=np.random.default_rng(0))
+    row = tmp_path / "row.png"
+    Image.fromarray(grey).save(row)
+    blank = tmp_path / "blank.png"
+    Image.new("L", (80, 80), 255).save(blank)
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    code = main(["predict", "--json", "--top", "3", str(row), str(broken), str(blank)])
+    assert code == 1
+    results = json_lines(capsys.readouterr().out)
+    assert [r["image"] for r in results] == [str(row), str(broken), str(blank)]
+    digits = results[0]["digits"]
+    assert [d["top"][0]["digit"] for d in digits] == [3, 1, 4]
+    for d in digits:
+        assert len(d["box"]) == 4 and len(d["top"]) == 3
+        assert d["top"][0]["p"] >= d["top"][1]["p"] >= d["top"][2]["p"]
+    assert "error" in results[1] and "broken.jpg" in results[1]["error"]
+    assert results[2]["digits"] == []

@@ -1,0 +1,1 @@
+"""The workbench core: plain Python, numpy, torch and onnxruntime; never Qt."""

@@ -1,0 +1,89 @@
+"""Evaluate a model over a labelled set: the numbers behind `workbench eval` and its view."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from workbench.core.metrics import (
+    ClassMetrics,
+    ConfusedPair,
+    accuracy,
+    confusion_matrix,
+    per_class,
+    top_confused,
+)
+from workbench.core.runtime import Predictor
+
+
+@dataclass(frozen=True)
+class EvalProgress:
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    accuracy: float
+    n: int
+    confusion: np.ndarray
+    per_class: list[ClassMetrics]
+    top_confused: list[ConfusedPair]
+    seconds: float  # inference only
+    provider: str
+    probabilities: np.ndarray = field(repr=False)  # [N, 10], for galleries of a cell
+    labels: np.ndarray = field(repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "accuracy": self.accuracy,
+            "n": self.n,
+            "confusion": self.confusion.tolist(),
+            "per_class": [vars(row) for row in self.per_class],
+            "top_confused": [vars(pair) for pair in self.top_confused],
+            "seconds": self.seconds,
+            "provider": self.provider,
+        }
+
+
+def iter_evaluate(
+    predictor: Predictor, images: np.ndarray, labels: np.ndarray, batch_size: int = 2500
+) -> Iterator[EvalProgress | EvalResult]:
+    """Yield progress per batch, then the result. uint8 images [N, 28, 28], labels [N]."""
+    labels = np.asarray(labels, dtype=np.int64)
+    probabilities = np.empty((len(images), 10), dtype=np.float32)
+    seconds = 0.0
+    for start in range(0, len(images), batch_size):
+        chunk = np.asarray(images[start : start + batch_size], dtype=np.float32) * (1 / 255)
+        began = time.perf_counter()
+        probabilities[start : start + len(chunk)] = predictor.predict(
+            chunk, activations=False
+        ).probabilities
+        seconds += time.perf_counter() - began
+        yield EvalProgress(start + len(chunk), len(images))
+    matrix = confusion_matrix(labels, probabilities.argmax(axis=1))
+    yield EvalResult(
+        accuracy(matrix),
+        len(labels),
+        matrix,
+        per_class(matrix),
+        top_confused(matrix),
+        seconds,
+        predictor.provider,
+        probabilities,
+        labels,
+    )
+
+
+def evaluate(
+    predictor: Predictor, images: np.ndarray, labels: np.ndarray, batch_size: int = 2500
+) -> EvalResult:
+    result = None
+    for event in iter_evaluate(predictor, images, labels, batch_size):
+        result = event
+    assert isinstance(result, EvalResult)
+    return result
