@@ -1,0 +1,196 @@
+"""Image loading: every Pillow mode, EXIF orientation, alpha, 16-bit, and broken files."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from workbench.core.imageio import ImageLoadError, grey_from_array, load_grey
+
+
+def _save(image: Image.Image, path, **options):
+    image.save(path, **options)
+    return path
+
+
+def _marked(mode: str = "L", size=(40, 30)) -> Image.Image:
+    """White image with a black square in the top-left corner (to check orientation)."""
+    image = Image.new("L", size, 255)
+    image.paste(0, (0, 0, 10, 10))
+    return image.convert(mode)
+
+
+def test_grey_png_is_luminance_zero_black_one_white(tmp_path):
+    grey = load_grey(_save(_marked(), tmp_path / "a.png"))
+    assert grey.dtype == np.float32 and grey.shape == (30, 40)
+    assert grey[0, 0] == 0.0 and grey[-1, -1] == 1.0
+
+
+def test_rgb_uses_luminance_weights(tmp_path):
+    image = Image.new("RGB", (4, 4), (255, 0, 0))
+    grey = load_grey(_save(image, tmp_path / "red.png"))
+    assert grey[0, 0] == pytest.approx(0.299, abs=0.01)
+
+
+def test_sixteen_bit_is_scaled_to_unit_range(tmp_path):
+    values = np.array([[0, 32768, 65535]], dtype=np.uint16)
+    image = Image.fromarray(values)
+    assert image.mode.startswith("I;16")
+    grey = load_grey(_save(image, tmp_path / "deep.png"))
+    np.testing.assert_allclose(grey, [[0.0, 0.5, 1.0]], atol=1e-3)
+
+
+def test_thirty_two_bit_integer_tiff(tmp_path):
+    image = Image.fromarray(np.array([[0, 65535]], dtype=np.int32), mode="I")
+    grey = load_grey(_save(image, tmp_path / "wide.tif"))
+    np.testing.assert_allclose(grey, [[0.0, 1.0]], atol=1e-4)
+
+
+def test_float_tiff(tmp_path):
+    image = Image.fromarray(np.array([[0.0, 0.25, 1.0]], dtype=np.float32))
+    grey = load_grey(_save(image, tmp_path / "float.tif"))
+    np.testing.assert_allclose(grey, [[0.0, 0.25, 1.0]], atol=1e-6)
+
+
+def test_cmyk_jpeg(tmp_path):
+    image = Image.new("CMYK", (16, 16), (0, 0, 0, 0))  # no ink: white
+    image.paste((0, 0, 0, 255), (0, 0, 8, 16))  # full black on the left half
+    grey = load_grey(_save(image, tmp_path / "print.jpg", quality=95))
+    assert grey[8, 2] < 0.1 and grey[8, 13] > 0.9
+
+
+def test_one_bit(tmp_path):
+    grey = load_grey(_save(_marked("1"), tmp_path / "bits.png"))
+    assert set(np.unique(grey)) == {0.0, 1.0}
+    assert grey[0, 0] == 0.0
+
+
+def test_palette_with_transparency_is_on_white(tmp_path):
+    image = Image.new("P", (8, 8), 0)
+    image.putpalette([0, 0, 0, 20, 20, 20] + [0] * 762)
+    image.paste(1, (0, 0, 4, 8))
+    image.info["transparency"] = 0  # index 0 (black) is transparent
+    grey = load_grey(_save(image, tmp_path / "pal.png", transparency=0))
+    assert grey[4, 6] == pytest.approx(1.0)  # transparent black → white paper
+    assert grey[4, 1] < 0.15  # opaque dark grey stays dark
+
+
+@pytest.mark.parametrize("mode", ["LA", "RGBA"])
+def test_alpha_is_composited_onto_white(tmp_path, mode):
+    image = Image.new(mode, (8, 8), (0,) * len(mode))  # fully transparent black
+    image.paste((0,) * (len(mode) - 1) + (255,), (0, 0, 4, 8))  # opaque black on the left
+    grey = load_grey(_save(image, tmp_path / f"{mode}.png"))
+    assert grey[4, 1] == pytest.approx(0.0) and grey[4, 6] == pytest.approx(1.0)
+
+
+def test_animated_gif_gives_first_frame(tmp_path):
+    first, second = _marked(), Image.new("L", (40, 30), 0)
+    path = tmp_path / "anim.gif"
+    first.save(path, save_all=True, append_images=[second], duration=100, loop=0)
+    grey = load_grey(path)
+    assert grey[0, 0] < 0.1 and grey[-1, -1] > 0.9
+
+
+def test_multipage_tiff_gives_first_page(tmp_path):
+    path = tmp_path / "pages.tif"
+    _marked().save(path, save_all=True, append_images=[Image.new("L", (40, 30), 0)])
+    assert load_grey(path)[-1, -1] > 0.9
+
+
+def test_exif_rotated_jpeg_comes_out_as_displayed(tmp_path):
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise to display
+    path = _save(_marked("RGB", (40, 30)), tmp_path / "phone.jpg", exif=exif, quality=95)
+    grey = load_grey(path)
+    assert grey.shape == (40, 30)  # displayed portrait
+    assert grey[2, -3] < 0.2  # the top-left mark is now top-right
+    assert grey[2, 2] > 0.8
+
+
+def test_bytes_source_and_one_pixel(tmp_path):
+    buffer = io.BytesIO()
+    Image.new("L", (1, 1), 128).save(buffer, format="PNG")
+    grey = load_grey(buffer.getvalue())
+    assert grey.shape == (1, 1) and grey[0, 0] == pytest.approx(128 / 255)
+
+
+def test_empty_file_names_the_file(tmp_path):
+    path = tmp_path / "empty.png"
+    path.write_bytes(b"")
+    with pytest.raises(ImageLoadError, match="empty.png.*empty"):
+        load_grey(path)
+
+
+def test_random_bytes_are_not_an_image(tmp_path):
+    path = tmp_path / "noise.jpg"
+    path.write_bytes(np.random.default_rng(0).bytes(2000))
+    with pytest.raises(ImageLoadError, match="noise.jpg.*not an image"):
+        load_grey(path)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ImageLoadError, match="nowhere.png"):
+        load_grey(tmp_path / "nowhere.png")
+
+
+def test_truncated_png(tmp_path):
+    buffer = io.BytesIO()
+    Image.fromarray(np.random.default_rng(1).integers(0, 255, (64, 64), np.uint8)).save(
+        buffer, format="PNG"
+    )
+    path = tmp_path / "cut.png"
+    path.write_bytes(buffer.getvalue()[: len(buffer.getvalue()) // 2])
+    with pytest.raises(ImageLoadError, match="cut.png.*truncated"):
+        load_grey(path)
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    """A PNG that claims a huge size (1-bit grey) with a tiny data stream: costs nothing."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00"))
+        + chunk(b"IEND", b"")
+    )
+
+
+def test_decompression_bomb_is_refused(tmp_path):
+    path = tmp_path / "bomb.png"
+    path.write_bytes(_png_header_only(30000, 30000))
+    with pytest.raises(ImageLoadError, match="bomb.png.*decompression bomb"):
+        load_grey(path)
+
+
+def test_pillow_bomb_warning_is_an_error(tmp_path, monkeypatch):
+    """Below our own limit, Pillow's warning (not just its error) still refuses the file."""
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)
+    path = _save(Image.new("L", (12, 12), 255), tmp_path / "warn.png")
+    with pytest.raises(ImageLoadError, match="warn.png.*bomb"):
+        load_grey(path)
+
+
+def test_grey_from_array_shapes_and_types():
+    rgba = np.zeros((2, 2, 4), dtype=np.uint8)  # transparent black
+    np.testing.assert_allclose(grey_from_array(rgba), 1.0)
+    assert grey_from_array(np.full((2, 2), 65535, np.uint16))[0, 0] == pytest.approx(1.0)
+    assert grey_from_array(np.array([[True, False]])).tolist() == [[1.0, 0.0]]
+    with pytest.raises(ValueError):
+        grey_from_array(np.zeros((2, 2, 5)))
+
+
+def test_grey_png_with_a_transparent_grey_level(tmp_path):
+    image = Image.new("L", (8, 8), 0)
+    image.paste(90, (0, 0, 4, 8))
+    grey = load_grey(_save(image, tmp_path / "trns.png", transparency=0))
+    assert grey[4, 6] == pytest.approx(1.0) and grey[4, 1] == pytest.approx(90 / 255, abs=1e-3)

@@ -1,0 +1,152 @@
+"""Load any image file as the grey luminance a person sees: EXIF turn, alpha, 16-bit, bombs."""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+MAX_PIXELS = 64_000_000
+"""Refuse larger images: a crafted header can ask for gigabytes (a decompression bomb)."""
+
+_LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R 601, as Pillow's convert("L")
+
+
+class ImageLoadError(ValueError):
+    """The source is not an image this workbench can read; the message names the file."""
+
+
+def load_grey(source: str | os.PathLike | bytes) -> np.ndarray:
+    """Read `source` (a path or the file's bytes) as float32 (H, W) luminance, 0 black, 1 white.
+
+    The image comes out as displayed: EXIF orientation applied, transparent parts on white paper,
+    first frame of an animation.
+    """
+    name, data = _read_source(source)
+    if not data:
+        raise ImageLoadError(f"{name}: the file is empty (0 bytes)")
+    with warnings.catch_warnings():
+        # Pillow only warns about bombs below twice its limit; a warning is an error here.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                width, height = image.size
+                if width * height > MAX_PIXELS:
+                    raise ImageLoadError(
+                        f"{name}: {width}×{height} pixels is more than the "
+                        f"{MAX_PIXELS // 1_000_000} MP limit (possible decompression bomb)"
+                    )
+                if width == 0 or height == 0:
+                    raise ImageLoadError(f"{name}: the image has no pixels")
+                image.seek(0)
+                image.load()
+                return grey_from_image(_upright(image))
+        except ImageLoadError:
+            raise
+        except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+            raise ImageLoadError(f"{name}: too many pixels, possible decompression bomb") from exc
+        except UnidentifiedImageError as exc:
+            raise ImageLoadError(f"{name}: not an image (or a format Pillow cannot read)") from exc
+        except (OSError, SyntaxError, EOFError, ValueError, IndexError, TypeError) as exc:
+            raise ImageLoadError(f"{name}: damaged or truncated image ({exc})") from exc
+
+
+def grey_from_image(image: Image.Image) -> np.ndarray:
+    """Convert a Pillow image of any mode to float32 luminance in [0, 1], alpha over white."""
+    mode = image.mode
+    if "transparency" in image.info and mode in ("1", "L", "P", "RGB"):
+        image, mode = image.convert("RGBA"), "RGBA"  # a transparent colour (tRNS, GIF)
+    if mode == "1":
+        return np.asarray(image, dtype=np.float32)
+    if mode == "L":
+        return np.asarray(image, dtype=np.float32) / 255.0
+    if mode.startswith("I;16"):
+        return np.asarray(image).astype(np.float32) / 65535.0
+    if mode == "I":
+        values = np.asarray(image).astype(np.float64)
+        # 16-bit PNG/TIFF decode to "I" in 0..65535; anything wider is stretched to its own range.
+        if values.size and (values.min() < 0 or values.max() > 65535):
+            return _stretch(values)
+        return (values / 65535.0).astype(np.float32)
+    if mode == "F":
+        return _float_grey(np.asarray(image, dtype=np.float64))
+    if mode == "P":
+        image = image.convert("RGB")
+    elif mode in ("LA", "La", "PA", "RGBa"):
+        image = image.convert("RGBA")
+    elif mode not in ("RGB", "RGBA"):
+        try:  # CMYK, YCbCr, LAB, HSV, RGBX, ...
+            image = image.convert("RGB")
+        except (ValueError, OSError) as exc:
+            raise ImageLoadError(f"unsupported image mode {mode!r}") from exc
+    return grey_from_array(np.asarray(image))
+
+
+def grey_from_array(array: np.ndarray) -> np.ndarray:
+    """Grey luminance from an array: (H, W) grey, (H, W, 3) RGB or (H, W, 4) RGBA (e.g. a canvas).
+
+    Integers are scaled by their type's range (uint8, uint16); floats are taken as 0..1.
+    """
+    array = np.asarray(array)
+    if array.dtype == bool:
+        values = array.astype(np.float32)
+    elif array.dtype == np.uint8:
+        values = array.astype(np.float32) / 255.0
+    elif array.dtype == np.uint16:
+        values = array.astype(np.float32) / 65535.0
+    elif np.issubdtype(array.dtype, np.floating):
+        values = np.nan_to_num(array.astype(np.float32), nan=1.0)
+    else:
+        raise ValueError(f"unsupported array type {array.dtype}")
+    if values.ndim == 3 and values.shape[2] == 1:
+        values = values[:, :, 0]
+    if values.ndim == 2:
+        return np.clip(values, 0.0, 1.0)
+    if values.ndim != 3 or values.shape[2] not in (2, 3, 4):
+        raise ValueError(f"expected (H, W), (H, W, 3) or (H, W, 4), got {array.shape}")
+    channels = values.shape[2]
+    colour = values[:, :, :3] if channels >= 3 else values[:, :, :1]
+    grey = colour @ _LUMA if channels >= 3 else colour[:, :, 0]
+    if channels in (2, 4):  # composite onto white paper: transparent means background
+        alpha = values[:, :, -1]
+        grey = grey * alpha + (1.0 - alpha)
+    return np.clip(grey, 0.0, 1.0).astype(np.float32)
+
+
+def _read_source(source: str | os.PathLike | bytes) -> tuple[str, bytes]:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return "<image bytes>", bytes(source)
+    path = Path(source)
+    try:
+        return str(path), path.read_bytes()
+    except OSError as exc:
+        raise ImageLoadError(f"{path}: cannot read the file ({exc.strerror or exc})") from exc
+
+
+def _upright(image: Image.Image) -> Image.Image:
+    """Apply the EXIF orientation; a broken EXIF block is ignored rather than fatal."""
+    try:
+        return ImageOps.exif_transpose(image)
+    except (ValueError, OSError, SyntaxError, KeyError, TypeError):
+        return image
+
+
+def _float_grey(values: np.ndarray) -> np.ndarray:
+    finite = values[np.isfinite(values)]
+    values = np.nan_to_num(values, nan=1.0, posinf=1.0, neginf=0.0)
+    if finite.size == 0 or (finite.min() >= 0 and finite.max() <= 1):
+        return np.clip(values, 0, 1).astype(np.float32)
+    if finite.min() >= 0 and finite.max() <= 255:
+        return (values / 255.0).astype(np.float32)
+    return _stretch(values)
+
+
+def _stretch(values: np.ndarray) -> np.ndarray:
+    low, high = float(values.min()), float(values.max())
+    if high <= low:
+        return np.ones(values.shape, np.float32)
+    return ((values - low) / (high - low)).astype(np.float32)

@@ -1,0 +1,202 @@
+"""Grey photo or scan → clean ink map → the 28×28 MNIST-style input the network was trained on."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+MNIST_SIZE = 28
+MNIST_BOX = 20  # MNIST digits were scaled to fit 20×20, then centred by mass in 28×28
+MNIST_CENTRE = 14.0  # measured: the mean centre of mass of MNIST test digits is (14.0, 14.0)
+MIN_CONTRAST = 0.08  # ink must differ from the paper by 8% of the paper's brightness
+MIN_INK = 4.0  # to_mnist: less ink than four full pixels is no digit
+_BBOX_LEVEL = 0.1  # faint anti-aliasing fringes do not widen the digit's box
+_SEED_SIGMAS = 6.0  # a stroke must rise this far above the (smoothed) noise somewhere
+_GROW_SIGMAS = 3.0
+_SPECK_FRACTION = 0.05  # blobs smaller than this share of the largest blob are dirt
+_TREND_DEGREE = 2  # cubic: follows a vignette or a fall-off; far too stiff to follow a stroke
+_MIN_EXTENT = 6  # a digit spans at least this many pixels; smaller blobs alone are noise
+
+
+def ink_from_grey(grey: np.ndarray) -> np.ndarray:
+    """Ink map in [0, 1] (1 = full ink, 0 = background) from grey luminance of either polarity.
+
+    The paper (or board) is the majority of the image: its brightness is estimated at a coarse
+    scale so uneven light cancels out, the ink is whatever departs from it on the minority side,
+    and departures no bigger than the sensor noise are dropped. A uniform or pure-noise image
+    gives all zeros.
+    """
+    grey = np.asarray(grey, dtype=np.float32)
+    if grey.ndim != 2 or grey.size == 0:
+        raise ValueError(f"expected a non-empty (H, W) grey image, got shape {grey.shape}")
+    tiny = ndimage.median_filter(_downsample(grey, 64), size=3, mode="nearest")
+    trend = _lighting_trend(tiny)
+    sign = _ink_sign(grey - _upsample(trend, grey.shape))
+    if sign == 0:
+        return np.zeros_like(grey)
+    # What the smooth trend misses (a shadow) is the envelope on the far side of the ink: a
+    # closing fills dark strokes narrower than the window whatever share of it they cover.
+    envelope = ndimage.grey_closing if sign < 0 else ndimage.grey_opening
+    window = max(3, (max(tiny.shape) // 2) | 1)
+    background = trend + envelope(tiny - trend, size=window, mode="nearest")
+    background = _upsample(background, grey.shape)
+    # Relative to the local paper brightness, so a dim corner's ink counts as much as a lit one's.
+    raw = sign * (grey - background) / np.maximum(background, 0.05)
+    raw -= float(np.median(raw[:: _stride(raw), :: _stride(raw)]))  # the paper is the majority
+    mask, contrast, low = _ink_mask(raw)
+    if mask is None:
+        return np.zeros_like(grey)
+    ink = (raw - 0.5 * low) / max(0.8 * contrast - 0.5 * low, 1e-6)
+    keep = ndimage.binary_dilation(mask, iterations=1)  # keep anti-aliased edges of strokes
+    return np.where(keep, np.clip(ink, 0.0, 1.0), 0.0).astype(np.float32)
+
+
+def to_mnist(ink: np.ndarray) -> np.ndarray | None:
+    """28×28 float32 like an MNIST digit, or None when there is (almost) no ink.
+
+    Crop to the ink, scale the longer side to 20 px with area averaging (MNIST is anti-aliased),
+    scale the strongest stroke to full ink and put the centre of mass at (14, 14). Fast enough
+    for the live drawing canvas. Stroke width is left alone: widening thin or thinning bold
+    strokes towards MNIST's pen measured no better, or worse, on printed fonts.
+    """
+    ink = np.asarray(ink, dtype=np.float32)
+    rows = np.flatnonzero(ink.max(axis=1) > _BBOX_LEVEL)
+    if rows.size == 0:
+        return None
+    band = ink[rows[0] : rows[-1] + 1]
+    cols = np.flatnonzero(band.max(axis=0) > _BBOX_LEVEL)
+    crop = band[:, cols[0] : cols[-1] + 1]
+    height, width = crop.shape
+    scale = MNIST_BOX / max(height, width)
+    new_h = max(1, min(MNIST_BOX, round(height * scale)))
+    new_w = max(1, min(MNIST_BOX, round(width * scale)))
+    if (new_h, new_w) != (height, width):
+        filt = Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR
+        image = Image.fromarray(np.ascontiguousarray(crop)).resize((new_w, new_h), filt)
+        crop = np.asarray(image)
+    peak = float(crop.max())
+    if float(crop.sum()) * (height * width) / (new_h * new_w) < MIN_INK or peak <= 1e-3:
+        return None  # area averaging keeps the mean: this is the ink of the full-size crop
+    small = np.minimum(crop / peak, 1.0)  # hairlines averaged down to grey → full ink, like MNIST
+    mass = float(small.sum())
+    centre_y = float(small.sum(axis=1) @ np.arange(new_h)) / mass
+    centre_x = float(small.sum(axis=0) @ np.arange(new_w)) / mass
+    top = min(max(round(MNIST_CENTRE - centre_y), 0), MNIST_SIZE - new_h)
+    left = min(max(round(MNIST_CENTRE - centre_x), 0), MNIST_SIZE - new_w)
+    out = np.zeros((MNIST_SIZE, MNIST_SIZE), dtype=np.float32)
+    out[top : top + new_h, left : left + new_w] = small
+    return out
+
+
+def _lighting_trend(tiny: np.ndarray) -> np.ndarray:
+    """A quadratic surface through the paper: light falling off across a page or a photo.
+
+    Fitted with bisquare weights from the median outwards, so the ink (the minority, on
+    whichever side) gets no say; image borders need no padding, unlike a filter.
+    """
+    height, width = tiny.shape
+    yy, xx = np.mgrid[:height, :width].astype(np.float32)
+    yy, xx = yy / max(height - 1, 1) - 0.5, xx / max(width - 1, 1) - 0.5
+    powers = [(i, j) for i in range(_TREND_DEGREE + 1) for j in range(_TREND_DEGREE + 1 - i)]
+    terms = np.stack([(xx**i * yy**j).ravel() for i, j in powers], axis=-1)
+    values = tiny.ravel().astype(np.float64)
+    fit = np.full_like(values, np.median(values))
+    # Scale and outliers are set once, about the median: otherwise the surface creeps towards a
+    # dark table around the sheet, bending a little more each round, and takes it for paper.
+    scale = 2.5 * (1.4826 * np.median(np.abs(values - fit)) + 0.01)
+    inliers = np.abs(values - fit) < scale
+    for _ in range(6):
+        weights = np.clip(1.0 - ((values - fit) / scale) ** 2, 0.0, None) * inliers  # √ bisquare
+        weighted = terms * weights[:, None]  # normal equations: lstsq is slow on busy cores
+        gram = weighted.T @ weighted + 1e-6 * np.eye(len(powers))
+        coef = np.linalg.solve(gram, weighted.T @ (values * weights))
+        fit = terms @ coef
+    return fit.reshape(height, width).astype(np.float32)
+
+
+def _ink_sign(residual: np.ndarray) -> int:
+    """+1 for light ink on a dark board, -1 for dark ink on paper, 0 for no ink at all.
+
+    The ink side is the side with more mass beyond the noise: the paper is symmetric about zero.
+    """
+    sample = _downsample(residual, 512)
+    noise = _robust_sigma(sample)
+    floor = 3.0 * noise + 0.5 * MIN_CONTRAST
+    light = float(np.clip(sample - floor, 0, None).sum())
+    dark = float(np.clip(-sample - floor, 0, None).sum())
+    if max(light, dark) <= 1e-4 * sample.size * MIN_CONTRAST:
+        return 0
+    return 1 if light > dark else -1
+
+
+def _ink_mask(raw: np.ndarray) -> tuple[np.ndarray | None, float, float]:
+    """Hysteresis mask of the strokes, the ink contrast, and the low (growing) threshold."""
+    smooth = ndimage.gaussian_filter(raw, 1.0)  # averages sensor noise, keeps 2-px strokes
+    noise = _robust_sigma(smooth[:: _stride(smooth), :: _stride(smooth)])
+    seeds = smooth > max(_SEED_SIGMAS * noise, MIN_CONTRAST)
+    if not seeds.any():
+        return None, 0.0, 0.0
+    contrast = float(np.percentile(smooth[seeds], 90))
+    if contrast < MIN_CONTRAST:
+        return None, 0.0, 0.0
+    low = max(_GROW_SIGMAS * noise, 0.25 * contrast)
+    high = max(_SEED_SIGMAS * noise, 0.5 * contrast)
+    labels, count = ndimage.label(smooth > low, structure=np.ones((3, 3), bool))
+    seeded = np.zeros(count + 1, dtype=bool)
+    seeded[labels[smooth > high]] = True
+    seeded[0] = False
+    sizes = np.bincount(labels.ravel(), minlength=count + 1)
+    sizes[~seeded] = 0
+    if sizes.max() == 0:
+        return None, 0.0, 0.0
+    # A dark table or a board's edge around the sheet must not make the digits look like dust.
+    frames = (border_touches(labels, count) >= 3) & seeded
+    if frames.any() and (sizes[~frames] > 0).any():
+        sizes[frames] = 0
+    largest = int(sizes.argmax())
+    if _extent(labels, largest) < _MIN_EXTENT:
+        return None, 0.0, 0.0
+    keep = sizes >= max(_SPECK_FRACTION * sizes[largest], 2)
+    mask = keep[labels]
+    contrast = float(np.percentile(raw[mask], 90))
+    return mask, max(contrast, MIN_CONTRAST), low
+
+
+def border_touches(labels: np.ndarray, count: int) -> np.ndarray:
+    """For each label (index 0 = background), how many of the four image edges it touches."""
+    touches = np.zeros(count + 1, dtype=np.int8)
+    for edge in (labels[0], labels[-1], labels[:, 0], labels[:, -1]):
+        touches[np.unique(edge)] += 1
+    return touches
+
+
+def _extent(labels: np.ndarray, label: int) -> int:
+    rows, cols = ndimage.find_objects(labels)[label - 1]
+    return max(rows.stop - rows.start, cols.stop - cols.start)
+
+
+def _robust_sigma(values: np.ndarray) -> float:
+    values = values.ravel()
+    return float(1.4826 * np.median(np.abs(values - np.median(values)))) + 1e-4
+
+
+def _stride(values: np.ndarray) -> int:
+    return max(1, int(np.sqrt(values.size / 250_000)))
+
+
+def _downsample(values: np.ndarray, longest: int) -> np.ndarray:
+    height, width = values.shape
+    factor = max(height, width) / longest
+    if factor <= 1:
+        return values
+    size = (max(1, round(width / factor)), max(1, round(height / factor)))
+    image = Image.fromarray(np.ascontiguousarray(values, dtype=np.float32))
+    return np.asarray(image.resize(size, Image.Resampling.BOX))
+
+
+def _upsample(values: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    if values.shape == shape:
+        return values
+    image = Image.fromarray(np.ascontiguousarray(values, dtype=np.float32))
+    return np.asarray(image.resize((shape[1], shape[0]), Image.Resampling.BILINEAR))
