@@ -1,0 +1,133 @@
+"""Run a core generator (training, evaluation, download) on a QThread, with throttled events and cancel.
+
+The worker iterates the generator off the UI thread and never touches widgets. Events are emitted
+as they come, except that events of a "progress" kind are throttled to about 10 a second; the
+newest one is always delivered before anything else so the UI never shows stale progress.
+Cancelling sets a flag that the worker checks between two events; it then closes the generator,
+which is how every core generator is cancelled.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+log = logging.getLogger(__name__)
+
+
+class _StreamWorker(QObject):
+    event = Signal(object)
+    ended = Signal(bool)  # True when the generator was cancelled
+    failed = Signal(object)
+
+    def __init__(self, make: Callable[[], Iterator[Any]], is_progress: Callable[[Any], bool],
+                 interval: float):
+        super().__init__()
+        self._make = make
+        self._is_progress = is_progress
+        self._interval = interval
+        self.cancel_requested = threading.Event()
+
+    @Slot()
+    def run(self) -> None:
+        generator = None
+        try:
+            generator = self._make()
+            last_emit, pending = 0.0, None
+            for item in generator:
+                if self.cancel_requested.is_set():
+                    generator.close()
+                    self.ended.emit(True)
+                    return
+                if self._is_progress(item):
+                    now = time.monotonic()
+                    if now - last_emit < self._interval:
+                        pending = item
+                        continue
+                    last_emit, pending = now, None
+                elif pending is not None:
+                    self.event.emit(pending)
+                    pending = None
+                self.event.emit(item)
+            if pending is not None:
+                self.event.emit(pending)
+            self.ended.emit(False)
+        except Exception as exc:  # the window reports it; the job ends
+            log.exception("background job failed")
+            if generator is not None:
+                generator.close()
+            self.failed.emit(exc)
+
+
+class StreamJob(QObject):
+    """One background generator at a time: `start(make)`, `cancel()`, `wait()`.
+
+    Signals: `event_received(item)`, `job_ended(cancelled: bool)`, `job_failed(exception)`.
+    """
+
+    event_received = Signal(object)
+    job_ended = Signal(bool)
+    job_failed = Signal(object)
+
+    def __init__(self, is_progress: Callable[[Any], bool] = lambda item: False,
+                 interval: float = 0.1, parent: QObject | None = None):
+        super().__init__(parent)
+        self._is_progress = is_progress
+        self._interval = interval
+        self._thread: QThread | None = None
+        self._worker: _StreamWorker | None = None
+
+    def is_busy(self) -> bool:
+        return self._thread is not None
+
+    def start(self, make: Callable[[], Iterator[Any]]) -> bool:
+        """Start iterating `make()` on a new thread; False if a job is already running."""
+        if self._thread is not None:
+            return False
+        thread = QThread()
+        worker = _StreamWorker(make, self._is_progress, self._interval)
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        worker.event.connect(self.event_received)
+        worker.ended.connect(self._on_worker_ended)
+        worker.failed.connect(self._on_worker_failed)
+        self._thread, self._worker = thread, worker
+        thread.start()
+        return True
+
+    def cancel(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel_requested.set()
+
+    def wait(self, milliseconds: int = 30_000) -> bool:
+        """Cancel and block until the thread has stopped (for closeEvent and test teardown)."""
+        if self._thread is None:
+            return True
+        self.cancel()
+        thread = self._thread
+        thread.quit()
+        stopped = thread.wait(milliseconds)
+        self._release()
+        return stopped
+
+    def _release(self) -> None:
+        thread = self._thread
+        self._thread = self._worker = None
+        if thread is not None:
+            thread.quit()
+            thread.wait()
+
+    @Slot(bool)
+    def _on_worker_ended(self, cancelled: bool) -> None:
+        self._release()
+        self.job_ended.emit(cancelled)
+
+    @Slot(object)
+    def _on_worker_failed(self, exc: Exception) -> None:
+        self._release()
+        self.job_failed.emit(exc)
