@@ -118,6 +118,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per image")
     p.add_argument("images", nargs="+", type=Path)
 
+    p = sub.add_parser("summary", help="the anatomy table of a model or spec",
+                       description="Per layer: type, kernel, stride, padding, dilation, output "
+                                   "shape, parameters, multiply-accumulates, receptive field.")
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--model", type=Path, help="an ONNX model or a .safetensors checkpoint")
+    source.add_argument("--spec", type=Path, help="a JSON model spec (built, not trained)")
+    source.add_argument("--preset", choices=sorted(PRESETS), help="a preset spec")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = sub.add_parser("bench", help="measure speed: inference, drawing, evaluation, training",
+                       description="Every speed figure of the workbench in one run, warmed up, "
+                                   "with thread counts stated.")
+    _add_model(p)
+    _add_data(p, own_files=False)
+    p.add_argument("--threads", type=int, default=None,
+                   help="CPU threads for onnxruntime and torch (default: all cores)")
+    p.add_argument("--runs", type=int, default=2000, help="timed calls per latency figure")
+    p.add_argument("--skip-training", action="store_true", help="leave out the training figures")
+    p.add_argument("--skip-gui", action="store_true", help="leave out the window figures")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
     p = sub.add_parser("data", help="download and verify the MNIST files")
     _add_data(p, own_files=False)
     p.add_argument("--verify", action="store_true", help="only check, do not download")
@@ -138,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         "eval": _cmd_eval,
         "predict": _cmd_predict,
         "data": _cmd_data,
+        "summary": _cmd_summary,
     }[args.command]
     try:
         return handler(args)
@@ -262,6 +284,73 @@ def _cmd_predict(args: argparse.Namespace) -> int:
                 guesses = ", ".join(f"{d} {p:.1%}" for d, p in r.top)
                 print(f"  box {r.box}: {guesses}")
     return status
+
+
+def _spec_for_summary(args: argparse.Namespace):
+    from workbench.core.spec import ModelSpec, preset
+
+    if args.spec:
+        return ModelSpec.from_json(args.spec.read_text(encoding="utf-8"))
+    if args.preset:
+        return preset(args.preset)
+    model = args.model or paths.SHIPPED_MODEL
+    if model.suffix == ".safetensors":
+        from workbench.core.checkpoint import read_checkpoint
+
+        return ModelSpec.from_json(read_checkpoint(model)[1]["spec"])
+    from workbench.core.runtime import Predictor
+
+    return Predictor(model, device="cpu").spec
+
+
+def _cmd_summary(args: argparse.Namespace) -> int:
+    from workbench.core.model import ModelFileError
+    from workbench.core.runtime import ModelLoadError
+    from workbench.core.spec import SpecError, anatomy, anatomy_table
+
+    try:
+        spec = _spec_for_summary(args)
+        table = anatomy(spec)
+    except (SpecError, ModelLoadError, ModelFileError, OSError) as exc:
+        _say(f"error: {exc}")
+        return EXIT_UNUSABLE
+    if args.json:
+        _emit({"spec": spec.to_dict(), **table.to_dict()})
+    else:
+        print(f"{spec.name}: {table.parameters:,} parameters, {table.macs:,} multiply-accumulates")
+        print(anatomy_table(table))
+    return EXIT_OK
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    import os
+
+    from workbench.core import bench
+    from workbench.core.mnist import load_split
+
+    threads = args.threads or os.cpu_count() or 1
+    folder = _fetch_data(args.data_dir, quiet=args.json)
+    if folder is None:
+        return EXIT_UNUSABLE
+    test_images, test_labels = load_split(folder, "test")
+    model = args.model or paths.SHIPPED_MODEL
+    _say("timing inference ...")
+    report = bench.bench_inference(model, args.device, threads, test_images, test_labels,
+                                   runs=args.runs)
+    if not args.skip_training:
+        _say("timing a training epoch and the time to 99 % validation accuracy ...")
+        train_images, train_labels = load_split(folder, "train")
+        report.figures["training"] = bench.bench_training(train_images, train_labels, threads)
+    if not args.skip_gui:
+        _say("timing the window ...")
+        from workbench.gui.bench_gui import bench_window
+
+        report.figures["window"] = bench_window(folder)
+    if args.json:
+        _emit(report.to_json())
+    else:
+        print(bench.format_report(report))
+    return EXIT_OK
 
 
 def _cmd_export(args: argparse.Namespace) -> int:

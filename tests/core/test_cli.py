@@ -169,3 +169,24 @@ def test_predict_json_contract_with_a_broken_file(tmp_path, capsys):
         assert d["top"][0]["p"] >= d["top"][1]["p"] >= d["top"][2]["p"]
     assert "error" in results[1] and "broken.jpg" in results[1]["error"]
     assert results[2]["digits"] == []
+
+
+def test_summary_of_a_spec_file_and_json(tmp_path, capsys):
+    spec = {"name": "homework", "input_shape": [1, 28, 28], "classes": 3, "layers": [
+        {"kind": "conv", "name": "c1", "channels": 10, "kernel": 3, "padding": 1},
+        {"kind": "pool", "name": "p1", "kernel": 2},
+        {"kind": "conv", "name": "c2", "channels": 10, "kernel": 3, "padding": 1},
+        {"kind": "pool", "name": "p2", "kernel": 2},
+        {"kind": "fc", "name": "fc", "units": 3}]}
+    path = tmp_path / "spec.json"
+    path.write_text(json.dumps(spec))
+    assert main(["summary", "--spec", str(path), "--json"]) == 0
+    table = json.loads(capsys.readouterr().out)
+    assert table["parameters"] == 100 + 910 + 1473
+    assert [row["output_shape"] for row in table["layers"]][-2:] == [[10, 7, 7], [3]]
+    assert main(["summary", "--preset", "lenet5"]) == 0
+    assert "61,706" in capsys.readouterr().out
+    spec["layers"][2]["kernel"] = 30
+    path.write_text(json.dumps(spec))
+    assert main(["summary", "--spec", str(path)]) == 2
+    assert "c2" in capsys.readouterr().err

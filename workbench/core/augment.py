@@ -15,13 +15,13 @@ import torch.nn.functional as F
 
 @dataclass(frozen=True)
 class AugmentConfig:
-    rotate_degrees: float = 12.0
-    shift_fraction: float = 0.1
-    scale: float = 0.12
-    shear: float = 0.2
-    thicker_p: float = 0.2
-    thinner_p: float = 0.1
-    blur_p: float = 0.15
+    rotate_degrees: float = 9.0
+    shift_fraction: float = 0.07
+    scale: float = 0.1
+    shear: float = 0.12
+    thicker_p: float = 0.15
+    thinner_p: float = 0.05
+    blur_p: float = 0.1
 
 
 def augment_batch(

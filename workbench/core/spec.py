@@ -189,6 +189,7 @@ class LayerAnatomy:
     macs: int
     receptive_field: int
     activation: str
+    pooling: str | None = None
 
 
 @dataclass(frozen=True)
@@ -268,6 +269,7 @@ def anatomy(spec: ModelSpec) -> Anatomy:
                     macs,
                     receptive,
                     activation,
+                    spec.layer_pooling(layer) if layer.kind == "pool" else None,
                 )
             )
         else:
@@ -315,3 +317,27 @@ def validate(spec: ModelSpec) -> None:
             f"layer {len(spec.layers)} ({last.name}): the last layer must be fully connected "
             f"with {spec.classes} units"
         )
+
+
+def anatomy_table(table: Anatomy) -> str:
+    """The anatomy as a fixed-width text table, the way a student would write it down."""
+    head = ("layer", "type", "kernel", "stride", "pad", "dil", "output", "params", "MACs", "RF")
+    c, h, w = table.input_shape
+    rows = [("input", "", "", "", "", "", f"{h}×{w}×{c}", "", "", "1")]
+    for r in table.layers:
+        shape = (f"{r.output_shape[1]}×{r.output_shape[2]}×{r.output_shape[0]}"
+                 if len(r.output_shape) == 3 else str(r.output_shape[0]))
+        kind = f"{r.pooling}pool" if r.kind == "pool" else r.kind
+        rows.append((r.name, kind + ("" if r.activation == "none" else f"+{r.activation}"),
+                     "" if r.kernel is None else f"{r.kernel}×{r.kernel}",
+                     "" if r.stride is None else str(r.stride),
+                     "" if r.padding is None else str(r.padding),
+                     "" if r.dilation is None else str(r.dilation),
+                     shape, f"{r.parameters:,}", f"{r.macs:,}", str(r.receptive_field)))
+    rows.append(("total", "", "", "", "", "", "", f"{table.parameters:,}", f"{table.macs:,}", ""))
+    widths = [max(len(str(row[i])) for row in [head, *rows]) for i in range(len(head))]
+    lines = ["  ".join(str(v).rjust(widths[i]) if i >= 6 else str(v).ljust(widths[i])
+                       for i, v in enumerate(row)).rstrip() for row in [head, *rows]]
+    lines.insert(1, "-" * len(lines[0]))
+    lines.insert(len(lines) - 1, "-" * len(lines[0]))
+    return "\n".join(lines)

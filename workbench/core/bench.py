@@ -1,0 +1,233 @@
+"""The benchmark behind `workbench bench`: every speed figure the project promises, in one run."""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from workbench import __version__
+
+
+@dataclass(frozen=True)
+class Timing:
+    median_ms: float
+    p95_ms: float
+    runs: int
+
+
+def time_calls(call: Callable[[], object], runs: int, warmup: int = 50) -> Timing:
+    for _ in range(warmup):
+        call()
+    samples = np.empty(runs)
+    for i in range(runs):
+        start = time.perf_counter()
+        call()
+        samples[i] = time.perf_counter() - start
+    return Timing(float(np.median(samples) * 1e3), float(np.percentile(samples, 95) * 1e3), runs)
+
+
+@dataclass
+class BenchReport:
+    machine: dict[str, Any] = field(default_factory=dict)
+    figures: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"machine": self.machine, **self.figures}
+
+
+def machine_info(provider: str, threads: int) -> dict[str, Any]:
+    import onnxruntime
+
+    info = {
+        "cores": os.cpu_count(),
+        "cpu": platform.processor() or platform.machine(),
+        "python": platform.python_version(),
+        "workbench": __version__,
+        "onnxruntime": onnxruntime.__version__,
+        "provider": provider,
+        "threads": threads,
+    }
+    try:
+        import torch
+
+        info["torch"] = torch.__version__
+        info["torch_cuda"] = torch.cuda.is_available()
+    except ImportError:
+        info["torch"] = None
+    return info
+
+
+def canvas_image(size: int = 280) -> np.ndarray:
+    """A drawn '7' on a canvas-sized ink array, as the canvas hands it to the core."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("L", (size, size), 0)
+    draw = ImageDraw.Draw(image)
+    s = size / 280
+    draw.line(
+        [(70 * s, 70 * s), (210 * s, 70 * s), (120 * s, 230 * s)],
+        fill=255,
+        width=int(18 * s),
+        joint="curve",
+    )
+    return np.asarray(image, dtype=np.float32) / 255
+
+
+def bench_inference(
+    model: Path,
+    device: str,
+    threads: int,
+    images: np.ndarray | None,
+    labels: np.ndarray | None,
+    runs: int = 2000,
+) -> BenchReport:
+    """Single-digit latency (onnxruntime vs torch), draw-to-prediction, and 10k throughput."""
+    import torch
+
+    from workbench.core.evaluate import evaluate
+    from workbench.core.preprocess import to_mnist
+    from workbench.core.runtime import Predictor
+
+    predictor = Predictor(model, device=device, threads=threads)
+    report = BenchReport(machine=machine_info(predictor.provider, threads))
+    net = _torch_twin(model)
+    torch.set_num_threads(threads)
+    digit = to_mnist(canvas_image())
+    assert digit is not None
+    one = digit[None].astype(np.float32)
+    one_torch = torch.from_numpy(one).unsqueeze(1)
+
+    with torch.inference_mode():
+        torch_logits = net(one_torch).numpy()
+        ort_logits = predictor.run_raw(one, ["logits"])[0]
+        report.figures["parity_max_abs_difference"] = float(np.abs(torch_logits - ort_logits).max())
+        ort = time_calls(lambda: predictor.run_raw(one, ["logits"]), runs)
+        ref = time_calls(lambda: net(one_torch), runs)
+    report.figures["single_digit"] = {
+        "onnxruntime": asdict(ort),
+        "torch": asdict(ref),
+        "speedup_median": ref.median_ms / ort.median_ms,
+    }
+
+    canvas = canvas_image()
+
+    def draw_to_prediction() -> None:
+        x = to_mnist(canvas)
+        prediction = predictor.predict(x[None])
+        prediction.top(2)
+
+    report.figures["draw_to_prediction"] = asdict(time_calls(draw_to_prediction, runs))
+
+    if images is not None and labels is not None:
+        result = evaluate(predictor, images, labels, batch_size=len(images))
+        best_ort = min(
+            result.seconds,
+            *(evaluate(predictor, images, labels, len(images)).seconds for _ in range(2)),
+        )
+        x = torch.from_numpy(images.astype(np.float32) / 255).unsqueeze(1)
+        with torch.inference_mode():
+            net(x[:100])
+            best_torch = min(_timed(lambda: net(x)) for _ in range(3))
+        report.figures["test_set"] = {
+            "n": len(images),
+            "accuracy": result.accuracy,
+            "onnxruntime_seconds": best_ort,
+            "torch_seconds": best_torch,
+            "onnxruntime_images_per_s": len(images) / best_ort,
+            "torch_images_per_s": len(images) / best_torch,
+        }
+    return report
+
+
+def _timed(call: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
+
+
+def _torch_twin(model: Path):
+    """The same weights in torch: from the .safetensors beside the ONNX file."""
+    from workbench.core.checkpoint import load_network
+
+    weights = model.with_suffix(".safetensors")
+    if not weights.is_file():
+        raise FileNotFoundError(f"{weights.name}: the torch comparison needs the model's weights")
+    return load_network(weights)[0]
+
+
+def bench_training(
+    images: np.ndarray, labels: np.ndarray, threads: int, device: str = "cpu"
+) -> dict[str, Any]:
+    """The default LeNet-5 run: its first epoch (seconds, images/s) and its time to 99 %."""
+    from workbench.core.train import EpochDone, TrainConfig, train
+
+    config = TrainConfig(threads=threads, device=device)
+    n_train = len(images) - config.val_size
+    start = time.perf_counter()
+    figures: dict[str, Any] = {"threads": threads, "epochs": config.epochs, "seconds_to_99": None}
+    for event in train(config, images, labels):
+        if not isinstance(event, EpochDone):
+            continue
+        if event.epoch == 1:
+            figures["epoch_seconds"] = event.seconds
+            figures["epoch_images_per_s"] = n_train / event.seconds
+        if figures["seconds_to_99"] is None and (event.val_accuracy or 0) >= 0.99:
+            figures["seconds_to_99"] = event.seconds
+            figures["epoch_of_99"] = event.epoch
+        figures["final_val_accuracy"] = event.val_accuracy
+    figures["wall_seconds"] = time.perf_counter() - start
+    return figures
+
+
+def format_report(report: BenchReport) -> str:
+    """The figures as a table a person can read."""
+    m, f = report.machine, report.figures
+    lines = [
+        f"workbench {m['workbench']} on {m['cores']} cores ({m['cpu']}), onnxruntime "
+        f"{m['onnxruntime']} ({m['provider']}), torch {m.get('torch')}, "
+        f"{m['threads']} threads",
+        "",
+    ]
+    single = f["single_digit"]
+    lines.append("single-digit inference          median      p95")
+    for name in ("onnxruntime", "torch"):
+        lines.append(
+            f"  {name:<28} {single[name]['median_ms']:7.3f} ms {single[name]['p95_ms']:7.3f} ms"
+        )
+    lines.append(f"  onnxruntime speed-up         {single['speedup_median']:7.1f} ×")
+    draw = f["draw_to_prediction"]
+    lines.append(
+        f"draw → top-2 + feature maps    {draw['median_ms']:7.3f} ms {draw['p95_ms']:7.3f} ms"
+    )
+    if "test_set" in f:
+        t = f["test_set"]
+        lines.append(
+            f"{t['n']:,} test images: onnxruntime {t['onnxruntime_seconds']:.3f} s "
+            f"({t['onnxruntime_images_per_s']:,.0f}/s), torch {t['torch_seconds']:.3f} s "
+            f"({t['torch_images_per_s']:,.0f}/s); accuracy {t['accuracy']:.2%}"
+        )
+    if "training" in f:
+        t = f["training"]
+        to99 = (
+            f"{t['seconds_to_99']:.1f} s (epoch {t['epoch_of_99']})"
+            if t["seconds_to_99"]
+            else f"not reached in {t['epochs']} epochs"
+        )
+        lines.append(
+            f"training epoch: {t['epoch_seconds']:.1f} s ({t['epoch_images_per_s']:,.0f} "
+            f"images/s, {t['threads']} threads); 99 % validation accuracy: {to99}"
+        )
+    if "window" in f:
+        w = f["window"]
+        lines.append(
+            f"window painted {w['first_paint_seconds']:.2f} s after launch; worst UI "
+            f"stall while training an epoch {w['worst_stall_ms']:.0f} ms"
+        )
+    return "\n".join(lines)

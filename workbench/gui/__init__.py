@@ -1,0 +1,1 @@
+"""The Qt window of the workbench: the only package that imports PySide6."""
