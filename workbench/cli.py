@@ -111,6 +111,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model(p)
     _add_data(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--csv", type=Path, metavar="FILE", help="write the confusion matrix as CSV")
+    p.add_argument("--png", type=Path, metavar="FILE", help="draw the confusion matrix as PNG")
+    p.add_argument(
+        "--misclassified",
+        type=Path,
+        metavar="DIR",
+        help="write each wrongly read test image to DIR as INDEX_trueT_predP_pCONF.png",
+    )
 
     p = sub.add_parser("predict", help="read the digits in image files")
     _add_model(p)
@@ -232,9 +240,10 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         _say(f"error: {exc}")
         return EXIT_UNUSABLE
     result = evaluate(predictor, images, labels)
+    written = _write_eval_files(args, result, images, labels, predictor)
     if args.json:
         _emit(result.to_json())
-        return EXIT_OK
+        return EXIT_OK if written else EXIT_FAILED
     print(f"model: {predictor.describe()}")
     print(
         f"accuracy: {result.accuracy:.2%} of {result.n} test images "
@@ -247,7 +256,29 @@ def _cmd_eval(args: argparse.Namespace) -> int:
             f"{row.support:7d}"
         )
     print("most confused: " + "; ".join(p.describe() for p in result.top_confused[:5]))
-    return EXIT_OK
+    return EXIT_OK if written else EXIT_FAILED
+
+
+def _write_eval_files(args: argparse.Namespace, result, images, labels, predictor) -> bool:
+    """The files `eval` was asked for (--csv, --png, --misclassified); False if one failed."""
+    from workbench.core.eval_export import write_confusion_csv, write_misclassified
+
+    try:
+        if args.csv:
+            _say(f"wrote {write_confusion_csv(result.confusion, args.csv)}")
+        if args.png:
+            from workbench.gui.confusion_plot import render_confusion_png  # Qt, offscreen
+
+            name, accuracy = predictor.path.name, result.accuracy
+            title = f"{name}: {accuracy:.2%} right of {result.n:,} test images"
+            _say(f"wrote {render_confusion_png(result.confusion, args.png, title=title)}")
+        if args.misclassified:
+            wrong = write_misclassified(args.misclassified, images, labels, result.probabilities)
+            _say(f"wrote {len(wrong)} misclassified images to {args.misclassified}")
+    except OSError as exc:
+        _say(f"error: {exc}")
+        return False
+    return True
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
