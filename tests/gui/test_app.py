@@ -1,4 +1,4 @@
-"""The whole window: starts without torch; menus, shortcuts, settings, export, placeholders."""
+"""The whole window: starts without torch; menus, shortcuts, settings, export, lazy tabs."""
 
 from __future__ import annotations
 
@@ -80,15 +80,23 @@ def test_menus_have_the_usual_shortcuts(window):
     assert "Model:" in window.model_label.text() and "runs on" in window.model_label.text()
 
 
-def test_train_and_evaluate_are_honest_placeholders(window):
+def test_train_evaluate_and_anatomy_tabs_are_built_when_first_shown(window, qtbot):
+    from workbench.gui.anatomy_view import AnatomyView
+    from workbench.gui.evaluate_view import EvaluateView
+    from workbench.gui.train_view import TrainView
+
     tabs = [window.tabs.tabText(i) for i in range(window.tabs.count())]
-    assert tabs == ["Draw", "Load", "Train", "Evaluate"]
-    for index in (2, 3):
-        text = " ".join(
-            label.text()
-            for label in window.tabs.widget(index).findChildren(type(window.model_label))
-        )
-        assert "later version" in text
+    assert tabs == ["Draw", "Load", "Train", "Evaluate", "Anatomy"]
+    assert window.train_view is None and window.evaluate_view is None
+    window.tabs.setCurrentIndex(4)
+    assert isinstance(window.tabs.widget(4), AnatomyView)
+    assert window.anatomy_view.current_anatomy().parameters == 61_706
+    window.tabs.setCurrentIndex(2)
+    assert isinstance(window.tabs.widget(2), TrainView)
+    assert window.tabs.currentIndex() == 2
+    evaluate = window.lazy_view(3)
+    assert isinstance(evaluate, EvaluateView) and window.tabs.widget(3) is evaluate
+    assert window.tabs.currentIndex() == 2
 
 
 def test_window_state_and_choices_are_remembered(window, qtbot, predictor, model_path):

@@ -31,11 +31,12 @@ from workbench.gui.feature_maps import FeatureMapsView, layer_infos
 from workbench.gui.load_view import IMAGE_FILTER, LoadView, sample_title
 from workbench.gui.model_choice import ModelMenu, ask_model_path, describe_model
 from workbench.gui.notice_bar import NoticeBar
-from workbench.gui.placeholders import evaluate_placeholder, train_placeholder
 from workbench.gui.workers import JobRunner
 
 log = logging.getLogger(__name__)
-DRAW, LOAD = 0, 1
+DRAW, LOAD, TRAIN, EVALUATE, ANATOMY = 0, 1, 2, 3, 4
+# Built on first view: they import pyqtgraph (about a second), which the window must not wait for.
+LAZY_TABS = {TRAIN: "Train", EVALUATE: "Evaluate", ANATOMY: "Anatomy"}
 
 
 def app_settings() -> QSettings:
@@ -80,8 +81,9 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.draw_view, "Draw")
         self.tabs.addTab(self.load_view, "Load")
-        self.tabs.addTab(train_placeholder(), "Train")
-        self.tabs.addTab(evaluate_placeholder(), "Evaluate")
+        self.train_view = self.evaluate_view = self.anatomy_view = None
+        for title in LAZY_TABS.values():
+            self.tabs.addTab(QWidget(), title)
         central = QWidget()
         column = QVBoxLayout(central)
         column.setContentsMargins(4, 4, 4, 0)
@@ -286,6 +288,8 @@ class MainWindow(QMainWindow):
         view.set_result(image, top)
         if source == self._source:
             self.feature_view.set_input(image, prediction)
+            if self.train_view is not None:
+                self.train_view.set_input(image)
             if self.why_action.isChecked():
                 self._occlusion_timer.start()
 
@@ -298,6 +302,7 @@ class MainWindow(QMainWindow):
         panel.set_occlusion(self.last_occlusion)
 
     def _on_tabs_current_changed(self, index: int) -> None:
+        self.lazy_view(index)
         if index in (DRAW, LOAD) and index != self._source:
             self._source = index
             self.feature_view.set_input(*self._inputs[index])
@@ -305,6 +310,58 @@ class MainWindow(QMainWindow):
                 self._occlusion_timer.start()
         self.undo_action.setEnabled(index in (DRAW, LOAD))
         self.clear_action.setEnabled(index in (DRAW, LOAD))
+
+    # -- the train, evaluate and anatomy tabs ---------------------------------------------------
+
+    def lazy_view(self, index: int) -> QWidget | None:
+        """The view of a lazily built tab, building and wiring it on first use."""
+        if index not in LAZY_TABS:
+            return None
+        existing = {TRAIN: self.train_view, EVALUATE: self.evaluate_view,
+                    ANATOMY: self.anatomy_view}[index]
+        if existing is not None:
+            return existing
+        if index == TRAIN:
+            from workbench.gui.train_view import TrainView
+
+            view = self.train_view = TrainView()
+            view.set_input(self.current_input()[0])
+            view.model_chosen.connect(self._on_train_view_model_chosen)
+        elif index == EVALUATE:
+            from workbench.gui.evaluate_view import EvaluateView
+
+            view = self.evaluate_view = EvaluateView()
+            view.input_chosen.connect(self._on_evaluate_view_input_chosen)
+            view.evaluation_failed.connect(self._on_evaluate_view_evaluation_failed)
+        else:
+            from workbench.gui.anatomy_view import AnatomyView
+
+            view = self.anatomy_view = AnatomyView()
+        if index != TRAIN and self.predictor is not None:
+            view.set_predictor(self.predictor)
+        name = LAZY_TABS[index].lower()
+        add_export_menu(view, lambda v=view: v, name, self._on_export_saved, self._image_folder)
+        blocked = self.tabs.blockSignals(True)
+        current = self.tabs.currentIndex()
+        placeholder = self.tabs.widget(index)
+        self.tabs.removeTab(index)
+        self.tabs.insertTab(index, view, LAZY_TABS[index])
+        placeholder.deleteLater()
+        self.tabs.setCurrentIndex(current)
+        self.tabs.blockSignals(blocked)
+        return view
+
+    def _on_train_view_model_chosen(self, path: Path) -> None:
+        self.open_model(path)
+
+    def _on_evaluate_view_input_chosen(self, image: np.ndarray) -> None:
+        """A test image from the gallery becomes the current input, shown on the Load tab."""
+        page = 1.0 - np.kron(np.asarray(image, dtype=np.float32), np.ones((6, 6), np.float32))
+        self.load_view.open_grey(np.pad(page, 20, constant_values=1.0), "MNIST test image")
+        self.tabs.setCurrentIndex(LOAD)
+
+    def _on_evaluate_view_evaluation_failed(self, message: str) -> None:
+        self.show_notice(message, "error")
 
     # -- models ---------------------------------------------------------------------------------
 
@@ -317,6 +374,9 @@ class MainWindow(QMainWindow):
         self.load_view.set_predictor(predictor)
         self._set_input(DRAW, self._inputs[DRAW][0])
         self._set_input(LOAD, self.load_view.selected_image())
+        for view in (self.evaluate_view, self.anatomy_view):
+            if view is not None:
+                view.set_predictor(predictor)
         self._show_model()
         if predictor.notice:
             self.show_notice(predictor.notice, "info")
@@ -484,6 +544,13 @@ class MainWindow(QMainWindow):
         self.set_why(str(s.value("view/why", "false")).lower() == "true")
 
     def closeEvent(self, event) -> None:
+        if self.train_view is not None:
+            if not self.train_view.confirm_close(self):
+                event.ignore()
+                return
+            self.train_view.shutdown()
+        if self.evaluate_view is not None:
+            self.evaluate_view.shutdown()
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         self.settings.setValue("window/tab", self.tabs.currentIndex())
