@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,19 +54,26 @@ def export_onnx(
     example = torch.rand(2, *net.spec.input_shape)
     output_names = [LOGITS_NAME, *net.hidden_layer_names()]
     batch = torch.export.Dim("batch", min=1, max=65536)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        program = torch.onnx.export(
-            wrapper,
-            (example,),
-            input_names=[INPUT_NAME],
-            output_names=output_names,
-            dynamic_shapes={"image": {0: batch}},
-            external_data=False,
-            dynamo=True,
-            verbose=False,
-            optimize=True,
-        )
+    # The exporter warns about torchvision ops it cannot register; the workbench uses none.
+    registry_log = logging.getLogger("torch.onnx._internal.exporter._registration")
+    level = registry_log.level
+    registry_log.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            program = torch.onnx.export(
+                wrapper,
+                (example,),
+                input_names=[INPUT_NAME],
+                output_names=output_names,
+                dynamic_shapes={"image": {0: batch}},
+                external_data=False,
+                dynamo=True,
+                verbose=False,
+                optimize=True,
+            )
+    finally:
+        registry_log.setLevel(level)
     model = program.model_proto
     props = {
         "workbench_version": __version__,
