@@ -35,24 +35,11 @@ def test_help_lists_every_command():
 def trained(tmp_path_factory, tiny_mnist_dir):
     """A model trained by `workbench train --out` on the tiny generated set."""
     out = tmp_path_factory.mktemp("model") / "tiny.onnx"
-    code = main(
-        [
-            "train",
-            "--data-dir",
-            str(tiny_mnist_dir),
-            "--no-verify",
-            "--epochs",
-            "2",
-            "--batch-size",
-            "50",
-            "--val-size",
-            "200",
-            "--name",
-            "tiny",
-            "--out",
-            str(out),
-        ]
-    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("WORKBENCH_HOME", str(out.parent / "home"))
+        code = main(["train", "--data-dir", str(tiny_mnist_dir), "--no-verify", "--epochs", "2",
+                     "--batch-size", "50", "--val-size", "200", "--name", "tiny",
+                     "--out", str(out)])
     assert code == 0
     return out
 
@@ -124,7 +111,7 @@ def test_eval_without_data_offline_exits_2(tmp_path, capsys, monkeypatch):
 
 
 def test_export_from_run_folder(trained, tmp_path):
-    run = paths.runs_dir() / "tiny"
+    run = trained.parent / "home" / "runs" / "tiny"
     assert (run / "history.json").is_file()
     assert main(["export", str(run), "--out", str(tmp_path / "again.onnx")]) == 0
     assert Predictor(tmp_path / "again.onnx").layer_names[0] == "conv1"
@@ -149,9 +136,9 @@ needs_shipped = pytest.mark.skipif(not paths.SHIPPED_MODEL.is_file(), reason="no
 
 @needs_shipped
 def test_predict_json_contract_with_a_broken_file(tmp_path, capsys):
-    from workbench.core.synth import render_row
+    from workbench.core.synth import available_fonts, render_row
 
-    grey, boxes = render_row([3, 1, 4], font=None, rng=np.random.default_rng(0))
+    grey, boxes = render_row([3, 1, 4], available_fonts()[0], 48, np.random.default_rng(0))
     row = tmp_path / "row.png"
     Image.fromarray(grey).save(row)
     blank = tmp_path / "blank.png"
