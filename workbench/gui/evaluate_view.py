@@ -316,7 +316,7 @@ class EvaluateView(QWidget):
             return
         indices = np.flatnonzero((self._result.labels == true) & (self._predictions == pred))
         self.gallery.set_images(
-            f"<b>{what}</b> · click an image to open it in the Draw view",
+            f"<b>{what}</b> · click an image to make it the current input (Load tab, feature maps)",
             indices,
             self._images[indices],
             self._result.probabilities[indices],

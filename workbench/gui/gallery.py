@@ -120,7 +120,7 @@ class Gallery(QWidget):
             item.setData(INDEX_ROLE, index)
             item.setToolTip(
                 f"test image #{index}: {d1} ({p1:.1%}), then {d2} ({p2:.1%})"
-                "\nclick to open it in the Draw view"
+                "\nclick to make it the current input"
             )
             item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter)
             self.list.addItem(item)
