@@ -62,7 +62,9 @@ class Predictor:
         self.notice: str | None = None
         data = _read_model_bytes(self.path)
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or min(2, os.cpu_count() or 1)
+        # One thread by default: a single digit runs fastest on one (no hand-off between
+        # threads) and the window keeps a core; batch work (eval, bench) asks for more.
+        options.intra_op_num_threads = threads or 1
         options.inter_op_num_threads = 1
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3
