@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PySide6.QtGui import QGuiApplication, QImage, QKeySequence
 
@@ -154,3 +155,18 @@ def test_a_long_drawing_session_does_not_exhaust_none(tmp_path):
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "alive"
+
+
+def test_an_image_chosen_in_the_evaluate_gallery_becomes_the_current_input(window, qtbot):
+    from workbench.core.preprocess import ink_from_grey, to_mnist
+    from workbench.core.synth import available_fonts, render_digit
+
+    grey = render_digit(7, available_fonts()[0], 64).astype(np.float32) / 255
+    digit = to_mnist(ink_from_grey(grey))
+    evaluate = window.lazy_view(3)
+    evaluate.input_chosen.emit(digit)
+    qtbot.waitUntil(lambda: window.current_input()[1] is not None, timeout=10_000)
+    image, prediction = window.current_input()
+    assert window.tabs.currentIndex() == 1
+    assert prediction.top(1)[0][0][0] == 7
+    assert np.abs(image - digit).mean() < 0.05  # the same digit, re-centred
