@@ -11,6 +11,7 @@ from typing import Any
 
 from workbench import __version__
 from workbench.core import paths
+from workbench.report_cli import add_report_parser, report_command
 
 log = logging.getLogger("workbench.cli")
 
@@ -126,22 +127,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per image")
     p.add_argument("images", nargs="+", type=Path)
 
-    p = sub.add_parser("summary", help="the anatomy table of a model or spec",
-                       description="Per layer: type, kernel, stride, padding, dilation, output "
-                                   "shape, parameters, multiply-accumulates, receptive field.")
+    p = sub.add_parser(
+        "summary",
+        help="the anatomy table of a model or spec",
+        description="Per layer: type, kernel, stride, padding, dilation, output "
+        "shape, parameters, multiply-accumulates, receptive field.",
+    )
     source = p.add_mutually_exclusive_group()
     source.add_argument("--model", type=Path, help="an ONNX model or a .safetensors checkpoint")
     source.add_argument("--spec", type=Path, help="a JSON model spec (built, not trained)")
     source.add_argument("--preset", choices=sorted(PRESETS), help="a preset spec")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
-    p = sub.add_parser("bench", help="measure speed: inference, drawing, evaluation, training",
-                       description="Every speed figure of the workbench in one run, warmed up, "
-                                   "with thread counts stated.")
+    p = sub.add_parser(
+        "bench",
+        help="measure speed: inference, drawing, evaluation, training",
+        description="Every speed figure of the workbench in one run, warmed up, "
+        "with thread counts stated.",
+    )
     _add_model(p)
     _add_data(p, own_files=False)
-    p.add_argument("--threads", type=int, default=None,
-                   help="CPU threads for onnxruntime and torch (default: all cores)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="CPU threads for onnxruntime and torch (default: all cores)",
+    )
     p.add_argument("--runs", type=int, default=2000, help="timed calls per latency figure")
     p.add_argument("--skip-training", action="store_true", help="leave out the training figures")
     p.add_argument("--skip-gui", action="store_true", help="leave out the window figures")
@@ -149,6 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("data", help="download and verify the MNIST files")
     _add_data(p, own_files=False)
+
+    add_report_parser(sub)
     p.add_argument("--verify", action="store_true", help="only check, do not download")
     return parser
 
@@ -161,14 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         from workbench.gui.app import run_app
 
         return run_app()
-    handler = {
-        "train": _cmd_train,
-        "export": _cmd_export,
-        "eval": _cmd_eval,
-        "predict": _cmd_predict,
-        "data": _cmd_data,
-        "summary": _cmd_summary,
-    }[args.command]
+    handler = _handlers()[args.command]
     try:
         return handler(args)
     except KeyboardInterrupt:
@@ -180,8 +186,9 @@ def _load_predictor(args: argparse.Namespace, threads: int | None = None):
     from workbench.core.runtime import ModelLoadError, Predictor
 
     try:
-        predictor = Predictor(args.model or paths.SHIPPED_MODEL, device=args.device,
-                              threads=threads)
+        predictor = Predictor(
+            args.model or paths.SHIPPED_MODEL, device=args.device, threads=threads
+        )
     except ModelLoadError as exc:
         _say(f"error: {exc}")
         return None
@@ -369,8 +376,9 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     test_images, test_labels = load_split(folder, "test")
     model = args.model or paths.SHIPPED_MODEL
     _say("timing inference ...")
-    report = bench.bench_inference(model, args.device, threads, test_images, test_labels,
-                                   runs=args.runs)
+    report = bench.bench_inference(
+        model, args.device, threads, test_images, test_labels, runs=args.runs
+    )
     if not args.skip_training:
         _say("timing a training epoch and the time to 99 % validation accuracy ...")
         train_images, train_labels = load_split(folder, "train")
@@ -482,12 +490,13 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from workbench.core.publish import write_model
     from workbench.core.runs import new_run_dir
     from workbench.core.spec import SpecError
-    from workbench.core.train import RunEnded, train
+    from workbench.core.train import RunEnded, resolve_device, train
 
     try:
         config = _train_config(args)
         config.validate()
-    except (SpecError, ValueError, OSError) as exc:
+        resolve_device(config.device)  # CUDA asked for where there is none: say so, no traceback
+    except (SpecError, ValueError, OSError, RuntimeError) as exc:
         _say(f"error: {exc}")
         return EXIT_UNUSABLE
     if args.resume and not args.name:
@@ -504,13 +513,17 @@ def _cmd_train(args: argparse.Namespace) -> int:
     run_dir = paths.runs_dir() / args.name if args.resume else new_run_dir(args.name)
     _say(f"run folder: {run_dir}")
     ended = None
-    for event in train(config, images, labels, run_dir=run_dir, resume=args.resume):
-        if args.json:
-            _emit(_event_json(event))
-        elif (text := _event_text(event)) is not None:
-            _say(text)
-        if isinstance(event, RunEnded):
-            ended = event
+    try:
+        for event in train(config, images, labels, run_dir=run_dir, resume=args.resume):
+            if args.json:
+                _emit(_event_json(event))
+            elif (text := _event_text(event)) is not None:
+                _say(text)
+            if isinstance(event, RunEnded):
+                ended = event
+    except OSError as exc:  # a full disk or a lost folder: the files written so far are whole
+        _say(f"error: {exc}; the run keeps its last finished epoch in {run_dir}")
+        return EXIT_FAILED
     if ended is None:
         return EXIT_FAILED
     if args.out and ended.state == "finished":
@@ -522,6 +535,20 @@ def _cmd_train(args: argparse.Namespace) -> int:
             f"difference {card['export']['max_abs_difference']:.1e}"
         )
     return EXIT_OK if ended.state == "finished" else EXIT_FAILED
+
+
+def _handlers() -> dict[str, Any]:
+    """Subcommand name -> function; every subcommand of the parser has one (a test checks)."""
+    return {
+        "train": _cmd_train,
+        "export": _cmd_export,
+        "eval": _cmd_eval,
+        "predict": _cmd_predict,
+        "data": _cmd_data,
+        "summary": _cmd_summary,
+        "bench": _cmd_bench,
+        "report": report_command,
+    }
 
 
 if __name__ == "__main__":

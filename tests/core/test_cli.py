@@ -19,13 +19,23 @@ def json_lines(text: str) -> list[dict]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
+def test_every_subcommand_has_a_handler():
+    import argparse
+
+    from workbench.cli import _handlers, build_parser
+
+    (sub,) = [a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    assert set(sub.choices) == set(_handlers())
+
+
 def test_help_lists_every_command():
     result = subprocess.run(
         [sys.executable, "-m", "workbench", "--help"], capture_output=True, text=True, check=True
     )
-    for command in ("train", "export", "eval", "predict", "data"):
+    commands = ("train", "export", "eval", "predict", "data", "summary", "bench", "report")
+    for command in commands:
         assert command in result.stdout
-    for command in ("train", "export", "eval", "predict", "data"):
+    for command in commands:
         with pytest.raises(SystemExit) as info:
             main([command, "--help"])
         assert info.value.code == 0

@@ -170,3 +170,21 @@ def test_an_image_chosen_in_the_evaluate_gallery_becomes_the_current_input(windo
     assert window.tabs.currentIndex() == 1
     assert prediction.top(1)[0][0][0] == 7
     assert np.abs(image - digit).mean() < 0.05  # the same digit, re-centred
+
+
+def test_drawings_and_photos_are_logged_for_the_report(window, qtbot):
+    canvas = window.draw_view.canvas
+    canvas.draw_stroke([(0.25, 0.2), (0.75, 0.2)])
+    canvas.draw_stroke([(0.75, 0.2), (0.45, 0.85)])
+    items = window.input_log.items()
+    assert [(i.kind, i.name) for i in items] == [("drawing", "drawing 1")]
+    assert items[0].top[0][0][0] == 7
+    canvas.clear()
+    canvas.draw_stroke([(0.5, 0.15), (0.5, 0.85)])
+    window.open_image(sorted((paths.ASSETS_DIR / "samples").glob("row-*"))[0])
+    qtbot.waitUntil(lambda: any(i.kind == "photo" for i in window.input_log.items()),
+                    timeout=10_000)
+    kinds = [(i.kind, i.name) for i in window.input_log.items()]
+    assert kinds[:2] == [("drawing", "drawing 1"), ("drawing", "drawing 2")]
+    photo = window.input_log.items()[-1]
+    assert len(photo.boxes) == len(photo.top) >= 3

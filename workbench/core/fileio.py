@@ -16,10 +16,16 @@ def atomic_writer(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO[Any]
     """Open a temporary file beside `path`; on success fsync and rename it over `path`.
 
     On any error (including a full disk) the temporary file is removed and `path` is untouched.
+    An OSError that names no file (ENOSPC from a write) is given `path`, so the message says
+    which file could not be written.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    except OSError as exc:
+        _name_file(exc, path)
+        raise
     try:
         os.chmod(tmp_name, 0o666 & ~_umask())  # mkstemp makes it private; give the usual mode
         with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as handle:
@@ -27,9 +33,11 @@ def atomic_writer(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO[Any]
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp_name, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp_name)
+        if isinstance(exc, OSError):
+            _name_file(exc, path)
         raise
 
 
@@ -42,6 +50,11 @@ def write_json_atomic(path: str | os.PathLike, value: Any) -> None:
     with atomic_writer(path, "w") as handle:
         json.dump(value, handle, indent=2)
         handle.write("\n")
+
+
+def _name_file(exc: OSError, path: Path) -> None:
+    if exc.filename is None:
+        exc.filename = str(path)
 
 
 def _umask() -> int:

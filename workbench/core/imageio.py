@@ -32,6 +32,9 @@ def load_grey(source: str | os.PathLike | bytes) -> np.ndarray:
     with warnings.catch_warnings():
         # Pillow only warns about bombs below twice its limit; a warning is an error here.
         warnings.simplefilter("error", Image.DecompressionBombWarning)
+        # Pillow's other warnings are about damage it works around ("Tag data larger than
+        # file"): the image either decodes or fails below, a warning must not escape.
+        warnings.filterwarnings("ignore", category=UserWarning, module="PIL")
         try:
             with Image.open(io.BytesIO(data)) as image:
                 width, height = image.size

@@ -86,7 +86,7 @@ class Predictor:
                     f"{self.path.name}: not a valid ONNX model ({_short(exc)})"
                 ) from exc
         self.provider = self.session.get_providers()[0]
-        if device != "cpu" and providers[0] == _CUDA and self.provider != _CUDA:
+        if self.notice is None and providers[0] == _CUDA and self.provider != _CUDA:
             self.notice = "onnxruntime could not start CUDA: running on the CPU"
         self.metadata = dict(self.session.get_modelmeta().custom_metadata_map)
         self.spec = self._check_interface()

@@ -63,15 +63,9 @@ class ModelSpec:
         return layer.pooling or self.pooling
 
     def to_dict(self) -> dict[str, Any]:
+        """Plain JSON values; each layer lists only the fields that mean something for its kind."""
         data = dataclasses.asdict(self)
-        data["layers"] = [
-            {
-                k: v
-                for k, v in layer.items()
-                if v not in (None, 0) or k in ("kind", "name", "padding")
-            }
-            for layer in data["layers"]
-        ]
+        data["layers"] = [_layer_dict(layer) for layer in self.layers]
         return data
 
     def to_json(self) -> str:
@@ -107,6 +101,22 @@ class ModelSpec:
         spec = dataclasses.replace(self, **changes)
         validate(spec)
         return spec
+
+
+_LAYER_FIELDS = {
+    "conv": ("channels", "kernel", "stride", "padding", "dilation", "activation"),
+    "pool": ("kernel", "stride", "padding", "dilation", "pooling"),
+    "fc": ("units", "activation"),
+}
+
+
+def _layer_dict(layer: LayerSpec) -> dict[str, Any]:
+    row: dict[str, Any] = {"kind": layer.kind, "name": layer.name}
+    for name in _LAYER_FIELDS.get(layer.kind, ()):
+        value = getattr(layer, name)
+        if value is not None and not (name == "dilation" and value == 1):
+            row[name] = value
+    return row
 
 
 def _conv(name, channels, kernel, padding=0, stride=None, dilation=1) -> LayerSpec:

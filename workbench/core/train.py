@@ -331,18 +331,18 @@ def train(
         save_history()
         net.eval()
 
-    yield RunStarted(
-        spec,
-        config.epochs,
-        first_epoch,
-        batches,
-        len(train_idx),
-        len(val_idx),
-        device,
-        torch.get_num_threads(),
-    )
     save_history()
-    try:
+    try:  # a stop right after RunStarted still leaves a "stopped" history, not a bare folder
+        yield RunStarted(
+            spec,
+            config.epochs,
+            first_epoch,
+            batches,
+            len(train_idx),
+            len(val_idx),
+            device,
+            torch.get_num_threads(),
+        )
         yield from epochs()
     except GeneratorExit:
         finish()

@@ -298,6 +298,10 @@ class EvaluateView(QWidget):
     def result(self) -> EvalResult | None:
         return self._result
 
+    def test_images(self) -> np.ndarray | None:
+        """The images behind the shown result (None for a result stored in the model card)."""
+        return self._images
+
     def is_stored(self) -> bool:
         return self._stored
 

@@ -24,6 +24,7 @@ from workbench.core import paths
 from workbench.core.explain import occlusion_map
 from workbench.core.model_file import is_checkpoint, open_model
 from workbench.core.preprocess import to_mnist
+from workbench.core.report import ClassifiedInput, InputLog
 from workbench.core.runtime import ModelLoadError
 from workbench.gui.draw_view import DrawView
 from workbench.gui.export_image import add_export_menu, ask_png_path, copy_widget, save_widget_png
@@ -68,6 +69,8 @@ class MainWindow(QMainWindow):
             LOAD: (None, None),
         }
         self._source = DRAW
+        self.input_log = InputLog()  # what the user had read since the window opened (report)
+        self._drawing_number = 1
         self._model_jobs = JobRunner(self)
         self._occlusion_timer = QTimer(self, singleShot=True, interval=150)
 
@@ -147,6 +150,8 @@ class MainWindow(QMainWindow):
         file.addSeparator()
         self._action(file, "&Save view as PNG…", self._on_save_view_triggered, "Ctrl+Shift+S")
         self._action(file, "Save &feature maps as PNG…", self._on_save_features_triggered)
+        self._action(file, "Export &report…", self._on_export_report_triggered, "Ctrl+R",
+                     "A self-contained HTML (and PDF) report for a homework")
         file.addSeparator()
         self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
@@ -196,6 +201,9 @@ class MainWindow(QMainWindow):
     def _wire(self) -> None:
         canvas = self.draw_view.canvas
         canvas.drawing_changed.connect(self._on_canvas_drawing_changed)
+        canvas.stroke_finished.connect(self._on_canvas_stroke_finished)
+        canvas.cleared.connect(self._on_canvas_cleared)
+        self.load_view.digits_changed.connect(self._on_load_view_digits_changed)
         self.draw_view.brush_changed.connect(self._on_draw_view_brush_changed)
         self.draw_view.threshold_changed.connect(self._on_draw_view_threshold_changed)
         self.draw_view.panel.why_toggled.connect(self.set_why)
@@ -310,6 +318,42 @@ class MainWindow(QMainWindow):
                 self._occlusion_timer.start()
         self.undo_action.setEnabled(index in (DRAW, LOAD))
         self.clear_action.setEnabled(index in (DRAW, LOAD))
+
+    # -- the report: inputs read since the window opened ----------------------------------------
+
+    def _on_canvas_stroke_finished(self) -> None:
+        image, prediction = self._inputs[DRAW]
+        if image is None or prediction is None:
+            return
+        ink = self.draw_view.canvas.ink()
+        paper = np.clip(np.round((1.0 - ink) * 255), 0, 255).astype(np.uint8)
+        height, width = paper.shape
+        self.input_log.update(ClassifiedInput(
+            "drawing", f"drawing {self._drawing_number}", paper, ((0, 0, width, height),),
+            (tuple(prediction.top(2)[0]),)))
+
+    def _on_canvas_cleared(self) -> None:
+        self._drawing_number += 1
+
+    def _on_load_view_digits_changed(self) -> None:
+        page = self.load_view.page
+        if page is None:
+            return
+        read = [d for d in page.digits if d.top]
+        grey = np.clip(np.round(page.grey * 255), 0, 255).astype(np.uint8)
+        self.input_log.update(ClassifiedInput(
+            "photo", page.name, grey, tuple(d.box for d in read),
+            tuple(tuple(d.top[:2]) for d in read)))
+
+    def _on_export_report_triggered(self) -> None:
+        from workbench.gui.report_dialog import ReportDialog
+
+        evaluation = images = None
+        view = self.evaluate_view
+        if view is not None and view.result() is not None and not view.is_stored():
+            evaluation, images = view.result(), view.test_images()
+        ReportDialog(self.predictor, self.input_log, evaluation=evaluation, test_images=images,
+                     chosen_input=self.current_input()[0], parent=self).exec()
 
     # -- the train, evaluate and anatomy tabs ---------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Run a core generator (training, evaluation, download) on a QThread, with throttled events and cancel.
+"""Run a core generator (training, evaluation, download) on a QThread, with throttle and cancel.
 
 The worker iterates the generator off the UI thread and never touches widgets. Events are emitted
 as they come, except that events of a "progress" kind are throttled to about 10 a second; the

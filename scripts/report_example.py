@@ -1,0 +1,75 @@
+"""Write docs/report-example.html (+ .pdf) and docs/screenshots/report.png from the shipped model.
+
+    python scripts/report_example.py --data-dir /path/to/mnist
+
+Evaluates on the real test set; the "own inputs" are a rendered photo of a number and a
+rendered digit standing in for a drawing, read the way the window reads them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from workbench.core import paths  # noqa: E402
+from workbench.core.evaluate import evaluate  # noqa: E402
+from workbench.core.mnist import load_split  # noqa: E402
+from workbench.core.recognise import read_digits  # noqa: E402
+from workbench.core.report import ClassifiedInput, InputLog, build_report  # noqa: E402
+from workbench.core.report_html import report_html  # noqa: E402
+from workbench.core.runtime import Predictor  # noqa: E402
+from workbench.core.synth import render_digit, render_row  # noqa: E402
+from workbench.gui.report_figures import first_page_png, qt_figures, write_pdf  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def own_inputs(predictor: Predictor) -> InputLog:
+    log = InputLog()
+    rng = np.random.default_rng(5)
+    photo, _ = render_row([2, 0, 2, 6], size=56, rng=rng, rotate=6, blur=0.8, uneven=True)
+    drawing = render_digit(3, size=120, rng=rng)
+    for kind, name, grey in (("photo", "receipt-total.jpg", photo), ("drawing", "canvas", drawing)):
+        readings = read_digits(grey, predictor)
+        log.append(
+            ClassifiedInput(
+                kind,
+                name,
+                grey,
+                tuple(r.box for r in readings),
+                tuple(tuple(r.top) for r in readings),
+            )
+        )
+    return log
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data-dir", type=Path, required=True)
+    args = parser.parse_args()
+    predictor = Predictor(paths.SHIPPED_MODEL, device="cpu")
+    images, labels = load_split(args.data_dir, "test")
+    result = evaluate(predictor, images, labels)
+    report = build_report(
+        predictor,
+        evaluation=result,
+        test_images=images,
+        inputs=own_inputs(predictor).items(),
+        figures=qt_figures(),
+        title="Homework report: LeNet-5 on MNIST",
+    )
+    html = report_html(report)
+    out = ROOT / "docs" / "report-example.html"
+    out.write_text(html, encoding="utf-8")
+    write_pdf(html, out.with_suffix(".pdf"))
+    first_page_png(html, ROOT / "docs" / "screenshots" / "report.png", scale=1.25)
+    print(f"{out}: {out.stat().st_size / 1e6:.2f} MB; accuracy {result.accuracy:.2%}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,239 @@
+"""The report's figures drawn with Pillow only: map grids, filters, digits, boxes, plain charts."""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+# Nine samples of viridis (as the Feature maps view) and blue-white-red for signed values.
+_VIRIDIS = [
+    "#440154",
+    "#472c7a",
+    "#3b518b",
+    "#2c718e",
+    "#21908d",
+    "#27ad81",
+    "#5cc863",
+    "#aadc32",
+    "#fde725",
+]
+_DIVERGING = ["#2166ac", "#67a9cf", "#d1e5f0", "#f7f7f7", "#fddbc7", "#ef8a62", "#b2182b"]
+PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
+INK, GRID, BOX = (32, 32, 32), (220, 220, 220), (230, 90, 0)
+
+
+def _lut(anchors: list[str]) -> np.ndarray:
+    rgb = np.array([[int(h[i : i + 2], 16) for i in (1, 3, 5)] for h in anchors], np.float64)
+    steps = np.linspace(0.0, 1.0, 256)
+    where = np.linspace(0.0, 1.0, len(anchors))
+    return np.round(np.stack([np.interp(steps, where, rgb[:, c]) for c in range(3)], 1)).astype(
+        np.uint8
+    )
+
+
+VIRIDIS, DIVERGING = _lut(_VIRIDIS), _lut(_DIVERGING)
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def grid_shape(count: int) -> tuple[int, int]:
+    """Rows × columns, near square and wider than tall: 20 → 4×5, 6 → 2×3 (as the view)."""
+    if count <= 0:
+        return 0, 0
+    rows = max(r for r in range(1, math.isqrt(count) + 1) if count % r == 0)
+    cols = count // rows
+    if cols > 2 * rows + 1:
+        cols = math.ceil(math.sqrt(count))
+        rows = math.ceil(count / cols)
+    return rows, cols
+
+
+def colourise(values: np.ndarray) -> np.ndarray:
+    """RGB of a whole layer on one scale: 0 → max on viridis, or −m → +m on blue-white-red."""
+    values = np.nan_to_num(np.asarray(values, np.float64))
+    low, high = float(values.min(initial=0.0)), float(values.max(initial=0.0))
+    if low < 0:
+        bound = max(-low, high, 1e-9)
+        index = (values + bound) / (2 * bound)
+        lut = DIVERGING
+    else:
+        index, lut = values / max(high, 1e-9), VIRIDIS
+    return lut[np.clip(np.round(index * 255), 0, 255).astype(np.uint8)]
+
+
+def tile_grid(maps: np.ndarray, tile: int = 64, gap: int = 4) -> Image.Image:
+    """Maps [count, h, w] as tiles on one colour scale, laid out as `grid_shape(count)`."""
+    maps = np.asarray(maps)
+    rows, cols = grid_shape(len(maps))
+    rgb = colourise(maps)
+    sheet = Image.new(
+        "RGB", (cols * tile + (cols - 1) * gap, rows * tile + (rows - 1) * gap), "white"
+    )
+    for index, tile_rgb in enumerate(rgb):
+        image = Image.fromarray(tile_rgb, "RGB").resize((tile, tile), Image.Resampling.NEAREST)
+        sheet.paste(image, ((index % cols) * (tile + gap), (index // cols) * (tile + gap)))
+    return sheet
+
+
+def filter_grid(weights: np.ndarray, tile: int = 40, gap: int = 3) -> Image.Image:
+    """Conv weights [out, in, k, k]: one row per output channel, one tile per input channel."""
+    weights = np.asarray(weights, np.float64)
+    out_channels, in_channels = weights.shape[:2]
+    rgb = colourise(weights)
+    sheet = Image.new(
+        "RGB", (in_channels * (tile + gap) - gap, out_channels * (tile + gap) - gap), "white"
+    )
+    for o in range(out_channels):
+        for i in range(in_channels):
+            image = Image.fromarray(rgb[o, i], "RGB").resize((tile, tile), Image.Resampling.NEAREST)
+            sheet.paste(image, (i * (tile + gap), o * (tile + gap)))
+    return sheet
+
+
+def unit_bars(values: np.ndarray, width: int = 560, height: int = 70) -> Image.Image:
+    """A fully connected layer's units as coloured bars on the layer's scale."""
+    values = np.asarray(values, np.float64).ravel()
+    rgb = colourise(values[None])[0]
+    span = max(float(np.abs(values).max(initial=0.0)), 1e-9)
+    image = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(image)
+    step = width / max(len(values), 1)
+    base = height // 2 if values.min(initial=0.0) < 0 else height - 1
+    for i, (value, colour) in enumerate(zip(values, rgb, strict=True)):
+        top = base - value / span * (base if base else height)
+        x0, x1 = i * step, max(i * step + 1, (i + 1) * step - 1)
+        draw.rectangle([x0, min(top, base), x1, max(top, base)], fill=tuple(int(c) for c in colour))
+    draw.line([0, base, width, base], fill=GRID)
+    return image
+
+
+def digit_image(image: np.ndarray, scale: int = 3) -> Image.Image:
+    """A 28×28 input (floats 0…1 or uint8, ink bright) as a large greyscale picture."""
+    array = np.asarray(image)
+    if array.dtype != np.uint8:
+        array = np.clip(np.round(array.astype(np.float64) * 255), 0, 255).astype(np.uint8)
+    picture = Image.fromarray(array, "L")
+    return picture.resize((picture.width * scale, picture.height * scale), Image.Resampling.NEAREST)
+
+
+def boxed_image(
+    image: Image.Image,
+    boxes: Sequence[tuple[int, int, int, int]],
+    labels: Sequence[str],
+    max_side: int = 360,
+) -> Image.Image:
+    """A drawing or photo with each digit's box (x, y, w, h) and its label, fitted in max_side."""
+    picture = image.convert("RGB")
+    scale = min(1.0, max_side / max(picture.width, picture.height, 1))
+    if scale < 1.0:
+        size = (max(1, round(picture.width * scale)), max(1, round(picture.height * scale)))
+        picture = picture.resize(size, Image.Resampling.LANCZOS)
+    draw = ImageDraw.Draw(picture)
+    font = ImageFont.load_default(size=14)
+    for (x, y, w, h), label in zip(boxes, labels, strict=True):
+        rect = [x * scale, y * scale, (x + w) * scale, (y + h) * scale]
+        draw.rectangle(rect, outline=BOX, width=2)
+        draw.text((rect[0] + 2, max(0, rect[1] - 16)), label, fill=BOX, font=font)
+    return picture
+
+
+def line_chart(
+    title: str,
+    series: Sequence[tuple[str, Sequence[float], Sequence[float], str]],
+    y_label: str,
+    log_y: bool = False,
+    size: tuple[int, int] = (520, 340),
+) -> Image.Image:
+    """A plain chart of (label, x, y, colour) series with axes and a legend, for headless use."""
+    width, height = size
+    image = Image.new("RGB", size, "white")
+    draw = ImageDraw.Draw(image)
+    font, small = ImageFont.load_default(size=15), ImageFont.load_default(size=12)
+    left, right, top, bottom = 62, width - 14, 30, height - 70
+    draw.text((left, 6), title, fill=INK, font=font)
+
+    def transform(v: float) -> float:
+        return math.log10(max(v, 1e-4)) if log_y else v
+
+    points = [
+        (x, transform(y))
+        for _, xs, ys, _ in series
+        for x, y in zip(xs, ys, strict=True)
+        if y is not None and math.isfinite(y)
+    ]
+    if not points:
+        draw.text((left, top + 20), "no data", fill=INK, font=font)
+        return image
+    x_low, x_high = 0.0, max(max(p[0] for p in points), 1.0)
+    y_low, y_high = min(p[1] for p in points), max(p[1] for p in points)
+    if y_high - y_low < 1e-9:
+        y_low, y_high = y_low - 0.5, y_high + 0.5
+    pad = (y_high - y_low) * 0.05
+    y_low, y_high = y_low - pad, y_high + pad
+
+    def to_pixel(x: float, y: float) -> tuple[float, float]:
+        px = left + (x - x_low) / (x_high - x_low) * (right - left)
+        return px, bottom - (y - y_low) / (y_high - y_low) * (bottom - top)
+
+    draw.rectangle([left, top, right, bottom], outline=INK)
+    for k in range(5):
+        y = y_low + (y_high - y_low) * k / 4
+        _, py = to_pixel(0, y)
+        draw.line([left, py, right, py], fill=GRID)
+        text = f"{10**y:.3g}" if log_y else f"{y:.3g}"
+        draw.text((4, py - 7), text, fill=INK, font=small)
+    for k in range(int(x_high) + 1):
+        if x_high > 12 and k % max(1, round(x_high / 8)):
+            continue
+        px, _ = to_pixel(k, y_low)
+        draw.text((px - 3, bottom + 3), str(k), fill=INK, font=small)
+    draw.text(((left + right) // 2 - 18, bottom + 18), "epoch", fill=INK, font=small)
+    draw.text((4, top - 18), y_label, fill=INK, font=small)
+    legend_x, legend_y = left, bottom + 36
+    for label, xs, ys, colour in series:
+        line = [
+            to_pixel(x, transform(y))
+            for x, y in zip(xs, ys, strict=True)
+            if y is not None and math.isfinite(y)
+        ]
+        if len(line) > 1:
+            draw.line(line, fill=colour, width=2)
+        for px, py in line:
+            draw.ellipse([px - 3, py - 3, px + 3, py + 3], fill=colour)
+        draw.line([legend_x, legend_y + 7, legend_x + 20, legend_y + 7], fill=colour, width=3)
+        draw.text((legend_x + 24, legend_y), label, fill=INK, font=small)
+        legend_x += 34 + int(draw.textlength(label, font=small))
+        if legend_x > width - 120:
+            legend_x, legend_y = left, legend_y + 16
+    return image
+
+
+def confusion_image(matrix: np.ndarray, cell: int = 40) -> Image.Image:
+    """The confusion matrix as a white-to-blue heatmap with its counts (headless fallback)."""
+    matrix = np.asarray(matrix)
+    size = len(matrix)
+    margin = 36
+    image = Image.new("RGB", (margin + size * cell + 4, margin + size * cell + 4), "white")
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=13)
+    high = max(int(matrix.max(initial=0)), 1)
+    blues = _lut(["#f7fbff", "#c6dbef", "#6baed6", "#2171b5", "#08306b"])
+    for t in range(size):
+        draw.text((10, margin + t * cell + cell // 2 - 7), str(t), fill=INK, font=font)
+        draw.text((margin + t * cell + cell // 2 - 4, 12), str(t), fill=INK, font=font)
+        for p in range(size):
+            value = int(matrix[t, p])
+            colour = tuple(int(c) for c in blues[round(value / high * 255)])
+            x, y = margin + p * cell, margin + t * cell
+            draw.rectangle([x, y, x + cell, y + cell], fill=colour, outline=GRID)
+            ink = "white" if value > high / 2 else INK if value else (160, 160, 160)
+            draw.text((x + cell / 2, y + cell / 2), str(value), fill=ink, font=font, anchor="mm")
+    return image
