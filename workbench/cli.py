@@ -68,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     from workbench.core.spec import PRESETS
+    from workbench.core.train_config import TrainConfig
+
+    default = TrainConfig()
 
     p = sub.add_parser(
         "train",
@@ -80,16 +83,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--spec", type=Path, help="a JSON model spec (overrides --preset)")
     p.add_argument("--activation", choices=("relu", "tanh", "sigmoid"), default="relu")
     p.add_argument("--pooling", choices=("max", "avg"), default="max")
-    p.add_argument("--optimizer", choices=("sgd", "adam"), default="adam")
-    p.add_argument("--lr", type=float, default=1e-3, help="learning rate")
-    p.add_argument("--momentum", type=float, default=0.9, help="SGD momentum")
-    p.add_argument("--weight-decay", type=float, default=0.0)
-    p.add_argument("--schedule", choices=("constant", "cosine", "onecycle"), default="constant")
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--epochs", type=int, default=5)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--val-size", type=int, default=5000, help="images held out for validation")
-    p.add_argument("--augment", action="store_true", help="distort training images")
+    p.add_argument("--optimizer", choices=("sgd", "adam"), default=default.optimizer)
+    p.add_argument("--lr", type=float, default=default.learning_rate, help="learning rate")
+    p.add_argument("--momentum", type=float, default=default.momentum, help="SGD momentum")
+    p.add_argument("--weight-decay", type=float, default=default.weight_decay)
+    p.add_argument(
+        "--schedule", choices=("constant", "cosine", "onecycle"), default=default.schedule
+    )
+    p.add_argument("--batch-size", type=int, default=default.batch_size)
+    p.add_argument("--epochs", type=int, default=default.epochs)
+    p.add_argument("--seed", type=int, default=default.seed)
+    p.add_argument(
+        "--val-size", type=int, default=default.val_size, help="images held out for validation"
+    )
+    p.add_argument(
+        "--augment",
+        action=argparse.BooleanOptionalAction,
+        default=default.augment,
+        help="distort training images (small rotations, shifts, scale, shear, stroke width, blur)",
+    )
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu")
     p.add_argument("--name", help="run name (default: a timestamp)")
@@ -421,7 +433,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _train_config(args: argparse.Namespace):
-    from workbench.core.train import TrainConfig
+    from workbench.core.train_config import TrainConfig
 
     spec = json.loads(args.spec.read_text(encoding="utf-8")) if args.spec else None
     return TrainConfig(

@@ -68,10 +68,10 @@ def test_comparison_settings_name_the_runs_by_what_varies():
 
 
 def test_momentum_counts_only_for_sgd():
-    adam = TrainConfig(optimizer="adam", momentum=0.0)
+    adam = TrainConfig(optimizer="adam", momentum=0.0, learning_rate=0.001)
     adam_too = TrainConfig(optimizer="adam", momentum=0.9, learning_rate=0.01)
     assert describe_difference([adam, adam_too]) == ["learning rate 0.001", "learning rate 0.01"]
-    sgd = TrainConfig(optimizer="sgd", momentum=0.9)
+    sgd = TrainConfig(optimizer="sgd", momentum=0.9, learning_rate=0.001)
     assert describe_difference([adam, sgd]) == ["Adam", "SGD, momentum 0.9"]
 
 
@@ -86,7 +86,15 @@ def test_several_differences_and_none():
 
 
 def test_saved_settings_work_like_configs():
-    config = TrainConfig(optimizer="sgd", learning_rate=0.1, momentum=0.9, epochs=4, augment=True)
+    config = TrainConfig(
+        optimizer="sgd",
+        learning_rate=0.1,
+        momentum=0.9,
+        epochs=4,
+        batch_size=64,
+        augment=True,
+        schedule="constant",
+    )
     saved = dataclasses.asdict(config)
     assert describe_difference([saved, dataclasses.asdict(TrainConfig())]) == describe_difference(
         [config, TrainConfig()]

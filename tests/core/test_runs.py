@@ -29,7 +29,11 @@ FAST = dict(batch_size=50, val_size=200, seed=3)
 @pytest.fixture(scope="module")
 def trained_run(pattern_data, tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("runs") / "two-epochs"
-    for _ in train(TrainConfig(epochs=2, **FAST), *pattern_data, run_dir=run_dir):
+    for _ in train(
+        TrainConfig(epochs=2, learning_rate=1e-3, augment=False, schedule="constant", **FAST),
+        *pattern_data,
+        run_dir=run_dir,
+    ):
         pass
     return run_dir
 

@@ -12,7 +12,10 @@ from workbench.core.augment import AugmentConfig, augment_batch
 from workbench.core.checkpoint import checkpoint_path, load_network, read_history
 from workbench.core.train import BatchDone, EpochDone, RunEnded, RunStarted, TrainConfig, train
 
-FAST = dict(preset="lenet5", batch_size=50, val_size=200, seed=3)
+# A plain recipe for the small pattern data (the default one augments and schedules the rate).
+FAST = dict(
+    preset="lenet5", batch_size=50, val_size=200, seed=3, augment=False, schedule="constant"
+)
 
 
 def run(config, data, run_dir=None, resume=False):
@@ -20,7 +23,7 @@ def run(config, data, run_dir=None, resume=False):
 
 
 def test_short_run_learns_and_writes_files(pattern_data, tmp_path):
-    events = run(TrainConfig(epochs=2, **FAST), pattern_data, tmp_path)
+    events = run(TrainConfig(epochs=2, learning_rate=1e-3, **FAST), pattern_data, tmp_path)
     assert isinstance(events[0], RunStarted) and events[0].n_val == 200
     assert any(isinstance(e, BatchDone) for e in events)
     epochs = [e for e in events if isinstance(e, EpochDone)]
@@ -35,8 +38,8 @@ def test_short_run_learns_and_writes_files(pattern_data, tmp_path):
 
 
 def test_same_seed_same_result(pattern_data):
-    first = run(TrainConfig(epochs=1, **FAST), pattern_data)
-    second = run(TrainConfig(epochs=1, **FAST), pattern_data)
+    first = run(TrainConfig(epochs=1, learning_rate=1e-3, **FAST), pattern_data)
+    second = run(TrainConfig(epochs=1, learning_rate=1e-3, **FAST), pattern_data)
     losses = [[e.loss for e in events if isinstance(e, BatchDone)] for events in (first, second)]
     assert losses[0] == losses[1]
     other = run(TrainConfig(epochs=1, **{**FAST, "seed": 4}), pattern_data)

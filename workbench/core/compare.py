@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from workbench.core.train import TrainConfig
+    from workbench.core.train_config import TrainConfig
 
 # The homework setting: plain SGD at a constant learning rate, no augmentation, no weight decay.
 PLAIN_SGD: dict[str, Any] = {
@@ -89,7 +89,7 @@ def settings_of(config: TrainConfig | Mapping[str, Any]) -> dict[str, Any]:
 
 def config_from_dict(data: Mapping[str, Any]) -> TrainConfig:
     """A TrainConfig from its saved form (history.json), ignoring keys this version lacks."""
-    from workbench.core.train import TrainConfig
+    from workbench.core.train_config import TrainConfig
 
     names = {f.name for f in dataclasses.fields(TrainConfig)}
     return TrainConfig(**{k: v for k, v in data.items() if k in names})
@@ -114,7 +114,7 @@ def comparison_settings(name: str, base: Mapping[str, Any]) -> list[tuple[str, d
 
 def comparison_configs(name: str, base: TrainConfig | None = None) -> list[TrainConfig]:
     """The runs of a ready-made comparison, built on `base` (same seed, split and epochs)."""
-    from workbench.core.train import TrainConfig
+    from workbench.core.train_config import TrainConfig
 
     base_settings = settings_of(base or TrainConfig())
     return [config_from_dict(s) for _, s in comparison_settings(name, base_settings)]

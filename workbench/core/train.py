@@ -30,45 +30,10 @@ from workbench.core.checkpoint import (
 )
 from workbench.core.fileio import write_json_atomic
 from workbench.core.model import SpecNet, build_network
-from workbench.core.spec import ModelSpec, preset
+from workbench.core.spec import ModelSpec
+from workbench.core.train_config import TrainConfig
 
-OPTIMIZERS = ("sgd", "adam")
-SCHEDULES = ("constant", "cosine", "onecycle")
 STATES = ("running", "finished", "stopped", "diverged", "stalled")
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    preset: str = "lenet5"
-    activation: str = "relu"
-    pooling: str = "max"
-    spec: dict[str, Any] | None = None  # a custom spec; overrides preset/activation/pooling
-    optimizer: str = "adam"
-    learning_rate: float = 1e-3
-    momentum: float = 0.9
-    weight_decay: float = 0.0
-    batch_size: int = 64
-    epochs: int = 5
-    seed: int = 0
-    val_size: int = 5000
-    augment: bool = False
-    schedule: str = "constant"
-    threads: int | None = None
-    device: str = "cpu"
-
-    def model_spec(self) -> ModelSpec:
-        if self.spec is not None:
-            return ModelSpec.from_dict(self.spec)
-        return preset(self.preset, self.activation, self.pooling)
-
-    def validate(self) -> None:
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer must be one of {OPTIMIZERS}")
-        if self.schedule not in SCHEDULES:
-            raise ValueError(f"schedule must be one of {SCHEDULES}")
-        if not (self.learning_rate > 0 and self.batch_size > 0 and self.epochs > 0):
-            raise ValueError("learning rate, batch size and epochs must be positive")
-        self.model_spec()
 
 
 @dataclass(frozen=True)
