@@ -194,13 +194,11 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def _load_predictor(args: argparse.Namespace, threads: int | None = None):
+def _load_predictor(args: argparse.Namespace):
     from workbench.core.runtime import ModelLoadError, Predictor
 
     try:
-        predictor = Predictor(
-            args.model or paths.SHIPPED_MODEL, device=args.device, threads=threads
-        )
+        predictor = Predictor(args.model or paths.SHIPPED_MODEL, device=args.device)
     except ModelLoadError as exc:
         _say(f"error: {exc}")
         return None
@@ -245,12 +243,10 @@ def _cmd_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    import os
-
     from workbench.core.evaluate import evaluate
     from workbench.core.mnist import load_split
 
-    predictor = _load_predictor(args, threads=os.cpu_count())
+    predictor = _load_predictor(args)
     if predictor is None:
         return EXIT_UNUSABLE
     folder = _fetch_data(args.data_dir, quiet=args.json, verify=not args.no_verify)

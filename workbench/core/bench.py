@@ -91,7 +91,8 @@ def bench_inference(
     """Single-digit latency (onnxruntime vs torch), draw-to-prediction, and 10k throughput.
 
     One digit is timed on one thread for both runtimes, as the window runs it (a thread hand-off
-    costs more than a LeNet); the test set on `threads` threads for both.
+    costs more than a LeNet); the test set on `threads` threads for both (onnxruntime: batches
+    on parallel one-thread runs, as `evaluate` does; torch: its intra-op threads).
     """
     import torch
 
@@ -134,9 +135,10 @@ def bench_inference(
     }
 
     if images is not None and labels is not None:
-        batch = Predictor(model, device=device, threads=threads)
-        best_ort = min(evaluate(batch, images, labels).seconds for _ in range(3))
-        result = evaluate(batch, images, labels)
+        best_ort = min(
+            evaluate(interactive, images, labels, workers=threads).seconds for _ in range(3)
+        )
+        result = evaluate(interactive, images, labels, workers=threads)
         torch.set_num_threads(threads)
         x = torch.from_numpy(images.astype(np.float32) / 255).unsqueeze(1)
         with torch.inference_mode():
