@@ -95,10 +95,14 @@ def iter_evaluate(
 
 
 def evaluate(
-    predictor: Predictor, images: np.ndarray, labels: np.ndarray, batch_size: int = 2500
+    predictor: Predictor,
+    images: np.ndarray,
+    labels: np.ndarray,
+    batch_size: int = 2500,
+    workers: int | None = None,
 ) -> EvalResult:
     result = None
-    for event in iter_evaluate(predictor, images, labels, batch_size):
+    for event in iter_evaluate(predictor, images, labels, batch_size, workers):
         result = event
     assert isinstance(result, EvalResult)
     return result
