@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from workbench.core.checkpoint import checkpoint_path, load_network
+from workbench.core.colours import grid_shape
 from workbench.core.evaluate import evaluate
 from workbench.core.export import export_onnx
 from workbench.core.mnist import load_split
@@ -23,7 +24,6 @@ from workbench.core.report import (
     write_report,
 )
 from workbench.core.report_html import report_html
-from workbench.core.report_images import grid_shape
 from workbench.core.runs import read_history
 from workbench.core.runtime import Predictor
 from workbench.core.train import TrainConfig, train

@@ -9,33 +9,11 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-# Nine samples of viridis (as the Feature maps view) and blue-white-red for signed values.
-_VIRIDIS = [
-    "#440154",
-    "#472c7a",
-    "#3b518b",
-    "#2c718e",
-    "#21908d",
-    "#27ad81",
-    "#5cc863",
-    "#aadc32",
-    "#fde725",
-]
-_DIVERGING = ["#2166ac", "#67a9cf", "#d1e5f0", "#f7f7f7", "#fddbc7", "#ef8a62", "#b2182b"]
+from workbench.core.colours import colourise as scale_colours
+from workbench.core.colours import grid_shape, layer_scale, lut_from_hex
+
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
 INK, GRID, BOX = (32, 32, 32), (220, 220, 220), (230, 90, 0)
-
-
-def _lut(anchors: list[str]) -> np.ndarray:
-    rgb = np.array([[int(h[i : i + 2], 16) for i in (1, 3, 5)] for h in anchors], np.float64)
-    steps = np.linspace(0.0, 1.0, 256)
-    where = np.linspace(0.0, 1.0, len(anchors))
-    return np.round(np.stack([np.interp(steps, where, rgb[:, c]) for c in range(3)], 1)).astype(
-        np.uint8
-    )
-
-
-VIRIDIS, DIVERGING = _lut(_VIRIDIS), _lut(_DIVERGING)
 
 
 def png_bytes(image: Image.Image) -> bytes:
@@ -44,29 +22,11 @@ def png_bytes(image: Image.Image) -> bytes:
     return out.getvalue()
 
 
-def grid_shape(count: int) -> tuple[int, int]:
-    """Rows × columns, near square and wider than tall: 20 → 4×5, 6 → 2×3 (as the view)."""
-    if count <= 0:
-        return 0, 0
-    rows = max(r for r in range(1, math.isqrt(count) + 1) if count % r == 0)
-    cols = count // rows
-    if cols > 2 * rows + 1:
-        cols = math.ceil(math.sqrt(count))
-        rows = math.ceil(count / cols)
-    return rows, cols
-
-
 def colourise(values: np.ndarray) -> np.ndarray:
-    """RGB of a whole layer on one scale: 0 → max on viridis, or −m → +m on blue-white-red."""
+    """RGB of a whole layer on one scale, exactly as the Feature maps view colours it."""
     values = np.nan_to_num(np.asarray(values, np.float64))
-    low, high = float(values.min(initial=0.0)), float(values.max(initial=0.0))
-    if low < 0:
-        bound = max(-low, high, 1e-9)
-        index = (values + bound) / (2 * bound)
-        lut = DIVERGING
-    else:
-        index, lut = values / max(high, 1e-9), VIRIDIS
-    return lut[np.clip(np.round(index * 255), 0, 255).astype(np.uint8)]
+    low, high, lut = layer_scale(values)
+    return scale_colours(values, low, high, lut)
 
 
 def tile_grid(maps: np.ndarray, tile: int = 64, gap: int = 4) -> Image.Image:
@@ -225,7 +185,7 @@ def confusion_image(matrix: np.ndarray, cell: int = 40) -> Image.Image:
     draw = ImageDraw.Draw(image)
     font = ImageFont.load_default(size=13)
     high = max(int(matrix.max(initial=0)), 1)
-    blues = _lut(["#f7fbff", "#c6dbef", "#6baed6", "#2171b5", "#08306b"])
+    blues = lut_from_hex(["#f7fbff", "#c6dbef", "#6baed6", "#2171b5", "#08306b"])
     for t in range(size):
         draw.text((10, margin + t * cell + cell // 2 - 7), str(t), fill=INK, font=font)
         draw.text((margin + t * cell + cell // 2 - 4, 12), str(t), fill=INK, font=font)

@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.core.colours import DIVERGING, colourise
 from workbench.core.spec import PRESETS, Anatomy, LayerAnatomy, ModelSpec, SpecError, anatomy
 from workbench.core.spec import anatomy_table as anatomy_text
-from workbench.gui.colours import DIVERGING, colourise
 from workbench.gui.qt_numpy import qimage_from_rgb
 
 COLUMNS = (

@@ -15,8 +15,8 @@ from PIL import Image, ImageDraw, ImageFilter
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
+from workbench.core.colours import layer_scale
 from workbench.core.runs import checkpoints, read_history
-from workbench.gui.colours import layer_scale
 from workbench.gui.feature_maps import ColourBar, FeatureMapsView, LayerInfo, MapGrid
 from workbench.gui.stream_worker import StreamJob
 

@@ -8,8 +8,8 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
-from workbench.gui.colours import GREYS, VIRIDIS, layer_scale
-from workbench.gui.layer_tiles import ColourBar, MapGrid, UnitBars, grid_shape
+from workbench.core.colours import GREYS, VIRIDIS, grid_shape, layer_scale
+from workbench.gui.layer_tiles import ColourBar, MapGrid, UnitBars
 from workbench.gui.map_detail import MapDetailDialog
 
 __all__ = [

@@ -9,23 +9,11 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
-from workbench.gui.colours import VIRIDIS, colourise, scale_index
+from workbench.core.colours import VIRIDIS, colourise, grid_shape, scale_index
 from workbench.gui.qt_numpy import colour_table, qimage_from_indexed, qimage_from_rgb
 
 GAP = 4
 BAR_HEIGHT = 70
-
-
-def grid_shape(count: int) -> tuple[int, int]:
-    """Rows × columns for `count` tiles, close to square, wider than tall: 20 → 4×5, 6 → 2×3."""
-    if count <= 0:
-        return 0, 0
-    rows = max(r for r in range(1, math.isqrt(count) + 1) if count % r == 0)
-    cols = count // rows
-    if cols > 2 * rows + 1:  # a prime or awkward count: a nearly full near-square grid instead
-        cols = math.ceil(math.sqrt(count))
-        rows = math.ceil(count / cols)
-    return rows, cols
 
 
 _TABLES: dict[int, list[int]] = {}

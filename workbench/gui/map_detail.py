@@ -7,7 +7,7 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QDialog, QLabel, QToolTip, QVBoxLayout, QWidget
 
-from workbench.gui.colours import VIRIDIS, colourise
+from workbench.core.colours import VIRIDIS, colourise
 from workbench.gui.qt_numpy import qimage_from_rgb
 
 MIN_CELL_FOR_TEXT = 22

@@ -1,6 +1,8 @@
-"""Colour scales for activations (viridis for ≥ 0, blue-white-red for signed) as 256-entry LUTs."""
+"""How maps look, shared by the window and the report: colour scales (LUTs) and grid layout."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -20,7 +22,7 @@ _VIRIDIS = [
 _DIVERGING = ["#2166ac", "#67a9cf", "#d1e5f0", "#f7f7f7", "#fddbc7", "#ef8a62", "#b2182b"]
 
 
-def _lut(anchors: list[str]) -> np.ndarray:
+def lut_from_hex(anchors: list[str]) -> np.ndarray:
     rgb = np.array([[int(h[i : i + 2], 16) for i in (1, 3, 5)] for h in anchors], np.float64)
     where = np.linspace(0.0, 1.0, len(anchors))
     steps = np.linspace(0.0, 1.0, 256)
@@ -28,9 +30,9 @@ def _lut(anchors: list[str]) -> np.ndarray:
     return np.round(table).astype(np.uint8)
 
 
-VIRIDIS = _lut(_VIRIDIS)
-GREYS = _lut(["#000000", "#ffffff"])  # the input itself: white ink on black, as MNIST
-DIVERGING = _lut(_DIVERGING)
+VIRIDIS = lut_from_hex(_VIRIDIS)
+GREYS = lut_from_hex(["#000000", "#ffffff"])  # the input itself: white ink on black, as MNIST
+DIVERGING = lut_from_hex(_DIVERGING)
 
 
 def layer_scale(values: np.ndarray) -> tuple[float, float, np.ndarray]:
@@ -66,3 +68,15 @@ def scale_index(values: np.ndarray, low: float, high: float) -> np.ndarray:
 def colourise(values: np.ndarray, low: float, high: float, lut: np.ndarray) -> np.ndarray:
     """uint8 RGB (…, 3) of `values` on the scale low → high."""
     return lut[scale_index(values, low, high)]
+
+
+def grid_shape(count: int) -> tuple[int, int]:
+    """Rows × columns for `count` tiles, close to square, wider than tall: 20 → 4×5, 6 → 2×3."""
+    if count <= 0:
+        return 0, 0
+    rows = max(r for r in range(1, math.isqrt(count) + 1) if count % r == 0)
+    cols = count // rows
+    if cols > 2 * rows + 1:  # a prime or awkward count: a nearly full near-square grid instead
+        cols = math.ceil(math.sqrt(count))
+        rows = math.ceil(count / cols)
+    return rows, cols
