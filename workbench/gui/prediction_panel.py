@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
@@ -71,7 +73,7 @@ class TopTwoBars(QWidget):
             painter.drawText(
                 QRectF(track.right() + 4, y, value_w - 4, row_h),
                 Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                f"{probability:.1%}",
+                f"{probability:.1%}" if probability < 0.9995 else "100%",
             )
         painter.end()
 
@@ -212,13 +214,13 @@ class PredictionPanel(QWidget):
         if occlusion is None:
             self.legend.setVisible(False)
             return
-        drop = float(occlusion.support.max())
-        rise = float(occlusion.favour_second.max())
+        drop = math.exp(max(float(occlusion.support.max()), 0.0))
+        rise = math.exp(max(float(occlusion.favour_second.max()), 0.0))
         self.legend.setText(
             f"<span style='color:#eb2d1e'>■</span> red: evidence for {occlusion.first} "
-            f"(covered: −{drop:.0%})"
-            f"<br><span style='color:#2882ff'>■</span> blue: hidden, favours {occlusion.second} "
-            f"(+{rise:.0%})"
+            f"(covering it: odds up to {_times(drop)} lower)"
+            f"<br><span style='color:#2882ff'>■</span> blue: hiding it favours "
+            f"{occlusion.second} (odds up to {_times(rise)} higher)"
         )
         self.legend.setVisible(True)
 
@@ -269,3 +271,8 @@ class PredictionPanel(QWidget):
         if colour.name() != self._big_colour:  # a style sheet is costly: only on a change
             self._big_colour = colour.name()
             self.big.setStyleSheet(f"color: {colour.name()};")
+
+
+def _times(factor: float) -> str:
+    """A likelihood ratio for people: '×3.2', '×40', '×1,200'."""
+    return f"×{factor:.1f}" if factor < 10 else f"×{factor:,.0f}"
