@@ -407,14 +407,14 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from workbench.core.checkpoint import load_network
     from workbench.core.export import export_onnx
     from workbench.core.model import ModelFileError
+    from workbench.core.runs import last_checkpoint
 
     source = args.checkpoint
     if source.is_dir():
-        found = sorted((source / "checkpoints").glob("epoch-*.safetensors"))
-        if not found:
-            _say(f"error: {source} holds no checkpoints")
+        source = last_checkpoint(source)
+        if source is None:
+            _say(f"error: {args.checkpoint} holds no checkpoints")
             return EXIT_UNUSABLE
-        source = found[-1]
     try:
         net, meta = load_network(source)
     except (ModelFileError, OSError) as exc:

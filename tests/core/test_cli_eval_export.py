@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from oracle import write_oracle_model
 from PIL import Image
-from test_eval_export import write_oracle_model
 
 from workbench.cli import main
 from workbench.core.mnist import load_split

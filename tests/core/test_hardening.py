@@ -180,8 +180,8 @@ def test_a_download_into_a_full_or_unwritable_folder_says_why_and_leaves_nothing
 def test_a_training_run_on_a_full_disk_stops_with_the_last_good_epoch(
     pattern_data, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from workbench.core.checkpoint import checkpoint_path, load_network, read_history
-    from workbench.core.runs import summarise
+    from workbench.core.checkpoint import checkpoint_path, load_network
+    from workbench.core.runs import read_history, summarise
     from workbench.core.train import EpochDone, TrainConfig, train
 
     config = TrainConfig(epochs=3, batch_size=100, val_size=200, seed=3)
@@ -251,7 +251,7 @@ def test_an_infinite_or_nan_loss_is_diverged_naming_the_batch(
 ) -> None:
     import torch.nn.functional as F
 
-    from workbench.core.checkpoint import read_history
+    from workbench.core.runs import read_history
     from workbench.core.train import RunEnded, TrainConfig, train
 
     real, calls = F.cross_entropy, {"n": 0}
@@ -276,8 +276,8 @@ def test_an_infinite_or_nan_loss_is_diverged_naming_the_batch(
 
 def test_cancel_at_every_moment_leaves_a_consistent_run(pattern_data, tmp_path: Path) -> None:
     """Stop after each kind of moment: history, state and checkpoints always agree."""
-    from workbench.core.checkpoint import checkpoint_path, load_network, read_history
-    from workbench.core.runs import summarise
+    from workbench.core.checkpoint import checkpoint_path, load_network
+    from workbench.core.runs import read_history, summarise
     from workbench.core.train import TrainConfig, train
 
     config = TrainConfig(epochs=2, batch_size=125, val_size=100, seed=3)  # 4 batches an epoch

@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from workbench.core.augment import AugmentConfig, augment_batch
-from workbench.core.checkpoint import checkpoint_path, load_network, read_history
+from workbench.core.checkpoint import checkpoint_path, load_network
+from workbench.core.runs import read_history
 from workbench.core.train import BatchDone, EpochDone, RunEnded, RunStarted, TrainConfig, train
 
 # A plain recipe for the small pattern data (the default one augments and schedules the rate).

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import onnx
 import pytest
-from onnx import TensorProto, helper
+from oracle import write_oracle_model
 from PIL import Image
 from PySide6.QtCore import Qt
 
@@ -18,33 +17,6 @@ from workbench.gui.evaluate_view import EvaluateView
 from workbench.gui.gallery import SORTS
 
 N = 300
-
-
-def write_oracle_model(path, card: dict | None = None):
-    """A workbench ONNX model whose answer is known: logit k = 10 × pixel (row 0, column k)."""
-    select = np.zeros((784, 10), np.float32)
-    select[np.arange(10), np.arange(10)] = 10.0
-    graph = helper.make_graph(
-        [
-            helper.make_node("Flatten", ["image"], ["flat"], axis=1),
-            helper.make_node("MatMul", ["flat", "select"], ["logits"]),
-        ],
-        "oracle",
-        [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 1, 28, 28])],
-        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 10])],
-        [helper.make_tensor("select", TensorProto.FLOAT, [784, 10], select.ravel())],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    spec = {"name": "oracle", "layers": [{"kind": "fc", "name": "fc", "units": 10}]}
-    props = {"format": "workbench-onnx-1", "spec": json.dumps(spec)}
-    if card is not None:
-        props["card"] = json.dumps(card)
-    for key, value in props.items():
-        entry = model.metadata_props.add()
-        entry.key, entry.value = key, value
-    onnx.save_model(model, str(path))
-    return path
 
 
 @pytest.fixture(scope="module")

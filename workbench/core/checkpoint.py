@@ -1,4 +1,4 @@
-"""Per-epoch checkpoints (weights + optimizer state) and run history, in code-free formats."""
+"""Per-epoch checkpoints (weights + optimizer state) in safetensors, a format without code."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from workbench.core.fileio import atomic_writer
 from workbench.core.model import ModelFileError, SpecNet
 from workbench.core.spec import ModelSpec, SpecError
 
-HISTORY_NAME = "history.json"
 _OPTIM_PREFIX = "optim/"
 
 
@@ -74,14 +73,6 @@ def load_checkpoint(
                 state.setdefault(int(index), {})[name] = value
         optimizer.load_state_dict({"state": state, "param_groups": json.loads(meta["optimizer"])})
     return {k: json.loads(v) for k, v in meta.items() if k not in ("format", "spec", "optimizer")}
-
-
-def read_history(run_dir: str | Path) -> dict[str, Any]:
-    path = Path(run_dir) / HISTORY_NAME
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path}: cannot read the run history ({exc})") from exc
 
 
 def load_network(path: str | Path) -> tuple[SpecNet, dict[str, Any]]:

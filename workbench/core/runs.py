@@ -16,7 +16,7 @@ from typing import Any
 from workbench.core import paths
 from workbench.core.compare import describe_config
 
-HISTORY_NAME = "history.json"  # the name checkpoint.py writes; importing that would load torch
+HISTORY_NAME = "history.json"  # written by train.py, read here without torch
 
 
 def safe_run_name(name: str) -> str:
@@ -44,9 +44,9 @@ def list_runs(root: Path | None = None) -> list[Path]:
     return sorted(p for p in root.iterdir() if (p / HISTORY_NAME).is_file())
 
 
-def last_checkpoint(run_dir: Path) -> Path | None:
-    found = sorted((Path(run_dir) / "checkpoints").glob("epoch-*.safetensors"))
-    return found[-1] if found else None
+def last_checkpoint(run_dir: str | Path) -> Path | None:
+    found = checkpoints(run_dir)
+    return found[-1][1] if found else None
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ class RunSummary:
 
 
 def read_history(run_dir: str | Path) -> dict[str, Any]:
-    """A run's history.json (as checkpoint.read_history, without torch)."""
+    """A run's history.json."""
     path = Path(run_dir) / HISTORY_NAME
     try:
         history = json.loads(path.read_text(encoding="utf-8"))

@@ -21,15 +21,10 @@ import torch.nn.functional as F
 
 from workbench import __version__
 from workbench.core.augment import AugmentConfig, augment_batch
-from workbench.core.checkpoint import (
-    HISTORY_NAME,
-    checkpoint_path,
-    load_checkpoint,
-    read_history,
-    save_checkpoint,
-)
+from workbench.core.checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
 from workbench.core.fileio import write_json_atomic
 from workbench.core.model import SpecNet, build_network
+from workbench.core.runs import HISTORY_NAME, read_history
 from workbench.core.spec import ModelSpec
 from workbench.core.train_config import TrainConfig
 
