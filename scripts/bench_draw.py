@@ -61,8 +61,8 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication
 
     from workbench.core import paths
-    from workbench.core.preprocess import to_mnist
-    from workbench.core.runtime import Predictor
+    from workbench.core.recognition.predictor import Predictor
+    from workbench.core.recognition.preprocessing import to_mnist
     from workbench.gui.main_window import MainWindow
 
     model = args.model or paths.SHIPPED_MODEL

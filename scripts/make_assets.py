@@ -1,7 +1,7 @@
 """Regenerate assets/: the application icon and the sample photos of File → Open sample.
 
 Run from the repository root: `python scripts/make_assets.py`. Deterministic (fixed seeds), so
-the files only change when this script or workbench.core.synth does.
+the files only change when this script or workbench.core.data.synth does.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from PIL import Image, ImageDraw, ImageFilter
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from workbench.core import synth  # noqa: E402
-from workbench.core.preprocess import to_mnist  # noqa: E402
+from workbench.core.data import synth  # noqa: E402
+from workbench.core.recognition.preprocessing import to_mnist  # noqa: E402
 
 ASSETS = ROOT / "assets"
 SAMPLES = ASSETS / "samples"

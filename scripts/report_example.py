@@ -17,14 +17,14 @@ import numpy as np
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from workbench.core import paths  # noqa: E402
-from workbench.core.evaluate import evaluate  # noqa: E402
-from workbench.core.mnist import load_split  # noqa: E402
-from workbench.core.recognise import read_digits  # noqa: E402
-from workbench.core.report import ClassifiedInput, InputLog, build_report  # noqa: E402
-from workbench.core.report_html import report_html  # noqa: E402
-from workbench.core.runtime import Predictor  # noqa: E402
-from workbench.core.synth import render_digit, render_row  # noqa: E402
-from workbench.gui.report_figures import first_page_png, qt_figures, write_pdf  # noqa: E402
+from workbench.core.data.mnist import load_split  # noqa: E402
+from workbench.core.data.synth import render_digit, render_row  # noqa: E402
+from workbench.core.evaluation.evaluation import evaluate  # noqa: E402
+from workbench.core.recognition.predictor import Predictor  # noqa: E402
+from workbench.core.recognition.reading import read_digits  # noqa: E402
+from workbench.core.report.document import ClassifiedInput, InputLog, build_report  # noqa: E402
+from workbench.core.report.html import report_html  # noqa: E402
+from workbench.gui.report.report_figures import first_page_png, qt_figures, write_pdf  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -37,9 +37,9 @@ def pick_model(explicit: Path | None) -> Path:
         return explicit
     if paths.SHIPPED_MODEL.is_file():
         return paths.SHIPPED_MODEL
-    from workbench.core.export import export_onnx
-    from workbench.core.model import build_network
-    from workbench.core.spec import PRESETS
+    from workbench.core.model.export import export_onnx
+    from workbench.core.model.network import build_network
+    from workbench.core.model.spec import PRESETS
 
     path = Path(tempfile.mkdtemp(prefix="workbench-shots-")) / "lenet5-untrained.onnx"
     export_onnx(build_network(PRESETS["lenet5"], seed=0), path)
@@ -49,7 +49,7 @@ def pick_model(explicit: Path | None) -> Path:
 
 def pick_data(explicit: Path | None) -> Path:
     from workbench.core import paths
-    from workbench.core.mnist import TEST_IMAGES
+    from workbench.core.data.mnist import TEST_IMAGES
 
     if explicit is not None:
         return explicit
@@ -68,10 +68,10 @@ def main() -> int:
 
     from PySide6.QtWidgets import QApplication
 
-    from workbench.core.runtime import Predictor
-    from workbench.gui.anatomy_view import AnatomyView
-    from workbench.gui.evaluate_view import EvaluateView
-    from workbench.gui.export_image import save_widget_png
+    from workbench.core.recognition.predictor import Predictor
+    from workbench.gui.anatomy.anatomy_view import AnatomyView
+    from workbench.gui.evaluate.evaluate_view import EvaluateView
+    from workbench.gui.widgets.export_image import save_widget_png
 
     app = QApplication([])
     predictor = Predictor(pick_model(args.model), device="cpu")

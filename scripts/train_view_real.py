@@ -36,8 +36,8 @@ def main() -> int:
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from workbench.gui.stall_probe import StallProbe
-    from workbench.gui.train_view import TrainView
+    from workbench.gui.jobs.stall_probe import StallProbe
+    from workbench.gui.train.train_view import TrainView
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     view = TrainView(data_folder=Path(args.data), verify=not args.no_verify)
@@ -78,7 +78,7 @@ def main() -> int:
     whole.stop()
     during.stop()
 
-    from workbench.core.runs import read_history
+    from workbench.core.training.runs import read_history
 
     print(f"settings: {settings}")
     for run, state in finished:

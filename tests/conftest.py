@@ -45,8 +45,8 @@ def pattern_data() -> tuple[np.ndarray, np.ndarray]:
 @pytest.fixture(scope="session")
 def tiny_mnist_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder with the four MNIST file names holding small generated pattern digits."""
-    from workbench.core.idx import write_idx
-    from workbench.core.mnist import TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS
+    from workbench.core.data.idx import write_idx
+    from workbench.core.data.mnist import TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS
 
     folder = tmp_path_factory.mktemp("tiny_mnist")
     train_x, train_y = make_pattern_digits(1200, seed=1)

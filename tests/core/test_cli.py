@@ -12,7 +12,7 @@ from PIL import Image
 
 from workbench.cli import main
 from workbench.core import paths
-from workbench.core.runtime import Predictor
+from workbench.core.recognition.predictor import Predictor
 
 
 def json_lines(text: str) -> list[dict]:
@@ -146,7 +146,7 @@ needs_shipped = pytest.mark.skipif(not paths.SHIPPED_MODEL.is_file(), reason="no
 
 @needs_shipped
 def test_predict_json_contract_with_a_broken_file(tmp_path, capsys):
-    from workbench.core.synth import available_fonts, render_row
+    from workbench.core.data.synth import available_fonts, render_row
 
     grey, boxes = render_row([3, 1, 4], available_fonts()[0], 48, np.random.default_rng(0))
     row = tmp_path / "row.png"

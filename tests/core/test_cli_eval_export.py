@@ -15,7 +15,7 @@ from oracle import write_oracle_model
 from PIL import Image
 
 from workbench.cli import main
-from workbench.core.mnist import load_split
+from workbench.core.data.mnist import load_split
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from workbench.core.compare import (
+from workbench.core.training.comparisons import (
     COMPARISONS,
     comparison_configs,
     comparison_settings,
@@ -15,7 +15,7 @@ from workbench.core.compare import (
     describe_difference,
     number,
 )
-from workbench.core.train import TrainConfig, split_indices
+from workbench.core.training.loop import TrainConfig, split_indices
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,8 @@ from onnx import TensorProto, helper
 from oracle import oracle_images, write_oracle_model
 from PIL import Image
 
-from workbench.core.eval_export import (
+from workbench.core.evaluation.evaluation import EvalProgress, EvalResult, evaluate, iter_evaluate
+from workbench.core.evaluation.exports import (
     confusion_csv,
     conv_filters,
     misclassified_name,
@@ -20,8 +21,7 @@ from workbench.core.eval_export import (
     write_confusion_csv,
     write_misclassified,
 )
-from workbench.core.evaluate import EvalProgress, EvalResult, evaluate, iter_evaluate
-from workbench.core.runtime import Predictor
+from workbench.core.recognition.predictor import Predictor
 
 # Twelve test images: true labels and what the oracle is made to answer.
 LABELS = np.array([7, 7, 7, 7, 2, 2, 1, 1, 1, 0, 3, 3])
@@ -109,9 +109,9 @@ def test_stored_result_reads_back_the_eval_json(oracle):
 
 def test_conv_filters_are_the_trained_weights_without_torch(tmp_path):
     torch = pytest.importorskip("torch")
-    from workbench.core.export import export_onnx
-    from workbench.core.model import build_network
-    from workbench.core.spec import PRESETS
+    from workbench.core.model.export import export_onnx
+    from workbench.core.model.network import build_network
+    from workbench.core.model.spec import PRESETS
 
     net = build_network(PRESETS["lenet5"], seed=3).eval()
     path = tmp_path / "lenet.onnx"

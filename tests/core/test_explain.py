@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from workbench.core import paths
-from workbench.core.explain import occluded_copies, occlusion_map
-from workbench.core.preprocess import to_mnist
-from workbench.core.runtime import Predictor
+from workbench.core.recognition.explanation import occluded_copies, occlusion_map
+from workbench.core.recognition.predictor import Predictor
+from workbench.core.recognition.preprocessing import to_mnist
 
 EARLY_MODEL = Path(__file__).resolve().parents[2] / "scratch" / "early.onnx"
 

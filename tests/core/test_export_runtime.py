@@ -13,11 +13,11 @@ import pytest
 import torch
 from onnx import TensorProto, helper
 
-from workbench.core.checkpoint import load_network, save_checkpoint
-from workbench.core.export import export_onnx
-from workbench.core.model import ModelFileError, build_network
-from workbench.core.runtime import ModelLoadError, Predictor
-from workbench.core.spec import PRESETS
+from workbench.core.model.checkpoint import load_network, save_checkpoint
+from workbench.core.model.export import export_onnx
+from workbench.core.model.network import ModelFileError, build_network
+from workbench.core.model.spec import PRESETS
+from workbench.core.recognition.predictor import ModelLoadError, Predictor
 
 
 @pytest.fixture(scope="module")
@@ -148,8 +148,8 @@ def test_checkpoint_round_trip(tmp_path):
 def test_inference_path_imports_no_torch(exported):
     code = (
         "import sys, numpy as np\n"
-        "from workbench.core.runtime import Predictor\n"
-        "import workbench.core.evaluate, workbench.core.metrics\n"
+        "from workbench.core.recognition.predictor import Predictor\n"
+        "import workbench.core.evaluation.evaluation, workbench.core.evaluation.metrics\n"
         f"p = Predictor({str(exported[1])!r})\n"
         "p.predict(np.zeros((1, 28, 28), np.float32))\n"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('torch', 'PySide6')]\n"

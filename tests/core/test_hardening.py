@@ -21,10 +21,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from workbench.core import fileio, synth
-from workbench.core.imageio import ImageLoadError, load_grey
-from workbench.core.preprocess import ink_from_grey, to_mnist
-from workbench.core.segment import DigitCrop, split_digits
+from workbench.core import fileio
+from workbench.core.data import synth
+from workbench.core.recognition.images import ImageLoadError, load_grey
+from workbench.core.recognition.preprocessing import ink_from_grey, to_mnist
+from workbench.core.recognition.segmentation import DigitCrop, split_digits
 
 ROOT = Path(__file__).resolve().parents[2]
 FUZZ_SECONDS = 15.0  # budget of the image fuzz test (CI must stay under a minute)
@@ -91,7 +92,7 @@ def _inject(monkeypatch: pytest.MonkeyPatch, where: str, exc: OSError) -> None:
 
 
 def _write_idx_file(path: Path, value: int) -> None:
-    from workbench.core.idx import write_idx
+    from workbench.core.data.idx import write_idx
 
     write_idx(path, np.full((3, 28, 28), value, np.uint8))
 
@@ -99,9 +100,9 @@ def _write_idx_file(path: Path, value: int) -> None:
 def _write_checkpoint(path: Path, value: int) -> None:
     import torch
 
-    from workbench.core.checkpoint import save_checkpoint
-    from workbench.core.model import build_network
-    from workbench.core.spec import PRESETS
+    from workbench.core.model.checkpoint import save_checkpoint
+    from workbench.core.model.network import build_network
+    from workbench.core.model.spec import PRESETS
 
     net = build_network(PRESETS["lenet5"], seed=value)
     save_checkpoint(path, net, torch.optim.SGD(net.parameters(), lr=0.1), {"epoch": value})
@@ -113,11 +114,11 @@ def _write_history(path: Path, value: int) -> None:
 
 def _read_value(kind: str, path: Path) -> int:
     if kind == "idx":
-        from workbench.core.idx import read_idx
+        from workbench.core.data.idx import read_idx
 
         return int(read_idx(path)[0, 0, 0])
     if kind == "checkpoint":
-        from workbench.core.checkpoint import load_network
+        from workbench.core.model.checkpoint import load_network
 
         return int(load_network(path)[1]["epoch"])
     return int(json.loads(path.read_text())["epochs"][0])
@@ -161,8 +162,8 @@ def test_a_failed_first_write_leaves_no_file_at_all(tmp_path: Path, monkeypatch)
 def test_a_download_into_a_full_or_unwritable_folder_says_why_and_leaves_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fault: str
 ) -> None:
-    from workbench.core.idx import write_idx
-    from workbench.core.mnist import TRAIN_LABELS, DataUnavailable, iter_fetch
+    from workbench.core.data.idx import write_idx
+    from workbench.core.data.mnist import TRAIN_LABELS, DataUnavailable, iter_fetch
 
     source, target = tmp_path / "mirror", tmp_path / "data"
     write_idx(source / TRAIN_LABELS, np.arange(50_000, dtype=np.uint8) % 10)
@@ -180,9 +181,9 @@ def test_a_download_into_a_full_or_unwritable_folder_says_why_and_leaves_nothing
 def test_a_training_run_on_a_full_disk_stops_with_the_last_good_epoch(
     pattern_data, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from workbench.core.checkpoint import checkpoint_path, load_network
-    from workbench.core.runs import read_history, summarise
-    from workbench.core.train import EpochDone, TrainConfig, train
+    from workbench.core.model.checkpoint import checkpoint_path, load_network
+    from workbench.core.training.loop import EpochDone, TrainConfig, train
+    from workbench.core.training.runs import read_history, summarise
 
     config = TrainConfig(epochs=3, batch_size=100, val_size=200, seed=3)
     events = train(config, *pattern_data, run_dir=tmp_path)
@@ -203,10 +204,10 @@ def test_a_training_run_on_a_full_disk_stops_with_the_last_good_epoch(
 
 _SAVER = """
 import sys, torch
-from workbench.core.checkpoint import save_checkpoint
+from workbench.core.model.checkpoint import save_checkpoint
 from workbench.core.fileio import write_json_atomic
-from workbench.core.model import build_network
-from workbench.core.spec import PRESETS
+from workbench.core.model.network import build_network
+from workbench.core.model.spec import PRESETS
 net = build_network(PRESETS["conv1"], seed=0)
 optimizer = torch.optim.Adam(net.parameters())
 run = sys.argv[1]
@@ -221,8 +222,8 @@ for count in range(1, 100_000):
 
 @pytest.mark.parametrize("delay", [0.0, 0.013, 0.037])
 def test_killed_mid_save_the_last_complete_checkpoint_loads(tmp_path: Path, delay: float) -> None:
-    from workbench.core.checkpoint import load_network
-    from workbench.core.runs import last_checkpoint
+    from workbench.core.model.checkpoint import load_network
+    from workbench.core.training.runs import last_checkpoint
 
     command = [sys.executable, "-c", _SAVER, str(tmp_path)]
     with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True) as child:
@@ -251,8 +252,8 @@ def test_an_infinite_or_nan_loss_is_diverged_naming_the_batch(
 ) -> None:
     import torch.nn.functional as F
 
-    from workbench.core.runs import read_history
-    from workbench.core.train import RunEnded, TrainConfig, train
+    from workbench.core.training.loop import RunEnded, TrainConfig, train
+    from workbench.core.training.runs import read_history
 
     real, calls = F.cross_entropy, {"n": 0}
 
@@ -276,9 +277,9 @@ def test_an_infinite_or_nan_loss_is_diverged_naming_the_batch(
 
 def test_cancel_at_every_moment_leaves_a_consistent_run(pattern_data, tmp_path: Path) -> None:
     """Stop after each kind of moment: history, state and checkpoints always agree."""
-    from workbench.core.checkpoint import checkpoint_path, load_network
-    from workbench.core.runs import read_history, summarise
-    from workbench.core.train import TrainConfig, train
+    from workbench.core.model.checkpoint import checkpoint_path, load_network
+    from workbench.core.training.loop import TrainConfig, train
+    from workbench.core.training.runs import read_history, summarise
 
     config = TrainConfig(epochs=2, batch_size=125, val_size=100, seed=3)  # 4 batches an epoch
     data = (pattern_data[0][:600], pattern_data[1][:600])
@@ -306,7 +307,7 @@ def test_cancel_at_every_moment_leaves_a_consistent_run(pattern_data, tmp_path: 
 
 def test_two_runs_started_at_once_get_their_own_folders(tmp_path: Path, monkeypatch) -> None:
     """Both see the name free, then both create it: the second takes the next free name."""
-    from workbench.core.runs import new_run_dir
+    from workbench.core.training.runs import new_run_dir
 
     monkeypatch.setattr(Path, "exists", lambda self: False)  # the race: the check said free
     first = new_run_dir("same", tmp_path)
@@ -351,9 +352,9 @@ def test_cli_train_on_a_full_disk_says_which_file_and_exits_1(
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory) -> Path:
-    from workbench.core.export import export_onnx
-    from workbench.core.model import build_network
-    from workbench.core.spec import PRESETS
+    from workbench.core.model.export import export_onnx
+    from workbench.core.model.network import build_network
+    from workbench.core.model.spec import PRESETS
 
     path = tmp_path_factory.mktemp("model") / "model.onnx"
     export_onnx(build_network(PRESETS["lenet5"], seed=0).eval(), path)
@@ -384,7 +385,7 @@ def failing_cuda(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
 def test_a_provider_that_fails_to_load_falls_back_to_cpu_with_a_notice(
     exported: Path, failing_cuda: list[list[str]], device: str
 ) -> None:
-    from workbench.core.runtime import Predictor
+    from workbench.core.recognition.predictor import Predictor
 
     predictor = Predictor(exported, device=device)
     assert failing_cuda[0][0] == "CUDAExecutionProvider"
@@ -398,7 +399,7 @@ def test_a_provider_that_fails_to_load_falls_back_to_cpu_with_a_notice(
 def test_a_bad_file_with_a_failing_provider_is_still_a_model_load_error(
     tmp_path: Path, failing_cuda: list[list[str]]
 ) -> None:
-    from workbench.core.runtime import ModelLoadError, Predictor
+    from workbench.core.recognition.predictor import ModelLoadError, Predictor
 
     path = tmp_path / "random.onnx"
     path.write_bytes(np.random.default_rng(0).bytes(4000))
@@ -410,7 +411,7 @@ def test_cuda_that_silently_does_not_start_is_noticed(exported: Path, monkeypatc
     """onnxruntime may drop CUDA without an error: the provider really used is what counts."""
     import onnxruntime as ort
 
-    from workbench.core.runtime import Predictor
+    from workbench.core.recognition.predictor import Predictor
 
     real = ort.InferenceSession
     monkeypatch.setattr(

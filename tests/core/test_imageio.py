@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from workbench.core.imageio import ImageLoadError, grey_from_array, load_grey
+from workbench.core.recognition.images import ImageLoadError, grey_from_array, load_grey
 
 
 def _save(image: Image.Image, path, **options):

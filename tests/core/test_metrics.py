@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from workbench.core.metrics import (
+from workbench.core.evaluation.metrics import (
     accuracy,
     confusion_matrix,
     per_class,

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from workbench.core.idx import IdxError, write_idx
-from workbench.core.mnist import (
+from workbench.core.data.idx import IdxError, write_idx
+from workbench.core.data.mnist import (
     FILES,
     SPLITS,
     TEST_IMAGES,

@@ -7,10 +7,10 @@ import collections
 import numpy as np
 import pytest
 
-from workbench.core import synth
+from workbench.core.data import synth
 from workbench.core.paths import SHIPPED_MODEL
-from workbench.core.preprocess import ink_from_grey, to_mnist
-from workbench.core.recognise import read_digits
+from workbench.core.recognition.preprocessing import ink_from_grey, to_mnist
+from workbench.core.recognition.reading import read_digits
 
 pytestmark = pytest.mark.skipif(
     not SHIPPED_MODEL.is_file(), reason=f"no shipped model at {SHIPPED_MODEL} yet"
@@ -21,7 +21,7 @@ REQUIRED_ACCURACY = 0.97
 
 @pytest.fixture(scope="module")
 def predictor():
-    from workbench.core.runtime import Predictor
+    from workbench.core.recognition.predictor import Predictor
 
     return Predictor(SHIPPED_MODEL, device="cpu")
 

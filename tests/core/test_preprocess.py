@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import ndimage
 
-from workbench.core import synth
-from workbench.core.preprocess import ink_from_grey, to_mnist
+from workbench.core.data import synth
+from workbench.core.recognition.preprocessing import ink_from_grey, to_mnist
 
 FONTS = synth.available_fonts()
 

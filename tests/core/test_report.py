@@ -11,22 +11,22 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from workbench.core.checkpoint import checkpoint_path, load_network
 from workbench.core.colours import grid_shape
-from workbench.core.evaluate import evaluate
-from workbench.core.export import export_onnx
-from workbench.core.mnist import load_split
-from workbench.core.report import (
+from workbench.core.data.mnist import load_split
+from workbench.core.evaluation.evaluation import evaluate
+from workbench.core.model.checkpoint import checkpoint_path, load_network
+from workbench.core.model.export import export_onnx
+from workbench.core.recognition.predictor import Predictor
+from workbench.core.report.document import (
     ClassifiedInput,
     InputLog,
     build_report,
     run_curves,
     write_report,
 )
-from workbench.core.report_html import report_html
-from workbench.core.runs import read_history
-from workbench.core.runtime import Predictor
-from workbench.core.train import TrainConfig, train
+from workbench.core.report.html import report_html
+from workbench.core.training.loop import TrainConfig, train
+from workbench.core.training.runs import read_history
 
 FAST = dict(preset="lenet5", batch_size=50, val_size=200, seed=3)
 
@@ -141,14 +141,14 @@ def test_numbers_equal_eval_json_and_the_views(trained, evaluated):
     for row in result.per_class:
         assert f"<td>{row.recall:.4f}</td>" in per_class and f"<td>{row.support}</td>" in per_class
     params = re.search(r'<table id="anatomy">.*?<b>([\d,]+)</b>', html).group(1)
-    from workbench.core.spec import anatomy
+    from workbench.core.model.spec import anatomy
 
     assert int(params.replace(",", "")) == anatomy(predictor.spec).parameters
 
 
 def test_shipped_model_report_uses_its_card(tmp_path):
     from workbench.core import paths
-    from workbench.core.eval_export import stored_result
+    from workbench.core.evaluation.exports import stored_result
 
     predictor = Predictor(paths.SHIPPED_MODEL, device="cpu")
     card = predictor.model_card()

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from workbench.core import paths
-from workbench.core.runs import (
+from workbench.core.training.loop import TrainConfig, train
+from workbench.core.training.runs import (
     HISTORY_NAME,
     checkpoints,
     delete_run,
@@ -20,7 +21,6 @@ from workbench.core.runs import (
     rename_run,
     summarise,
 )
-from workbench.core.train import TrainConfig, train
 
 ROOT = Path(__file__).resolve().parents[2]
 FAST = dict(batch_size=50, val_size=200, seed=3)
@@ -90,8 +90,8 @@ def test_listing_renaming_and_deleting(trained_run, tmp_path):
 
 def test_listing_runs_never_imports_torch(tmp_path):
     code = (
-        "import sys\nfrom workbench.core.runs import list_summaries\n"
-        "from workbench.core.compare import describe_difference, comparison_settings\n"
+        "import sys\nfrom workbench.core.training.runs import list_summaries\n"
+        "from workbench.core.training.comparisons import describe_difference, comparison_settings\n"
         "list_summaries()\nprint('torch' in sys.modules)"
     )
     done = subprocess.run(

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from workbench.core import synth
-from workbench.core.preprocess import ink_from_grey
-from workbench.core.segment import crop_to_mnist, find_digit_boxes, split_digits
+from workbench.core.data import synth
+from workbench.core.recognition.preprocessing import ink_from_grey
+from workbench.core.recognition.segmentation import crop_to_mnist, find_digit_boxes, split_digits
 
 FONTS = synth.available_fonts()
 

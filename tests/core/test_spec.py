@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from workbench.core.spec import PRESETS, LayerSpec, ModelSpec, SpecError, anatomy, preset
+from workbench.core.model.spec import PRESETS, LayerSpec, ModelSpec, SpecError, anatomy, preset
 
 
 def out_size(size: int, kernel: int, stride: int = 1, pad: int = 0, dilation: int = 1) -> int:

@@ -8,10 +8,17 @@ import numpy as np
 import pytest
 import torch
 
-from workbench.core.augment import AugmentConfig, augment_batch
-from workbench.core.checkpoint import checkpoint_path, load_network
-from workbench.core.runs import read_history
-from workbench.core.train import BatchDone, EpochDone, RunEnded, RunStarted, TrainConfig, train
+from workbench.core.model.checkpoint import checkpoint_path, load_network
+from workbench.core.training.augmentation import AugmentConfig, augment_batch
+from workbench.core.training.loop import (
+    BatchDone,
+    EpochDone,
+    RunEnded,
+    RunStarted,
+    TrainConfig,
+    train,
+)
+from workbench.core.training.runs import read_history
 
 # A plain recipe for the small pattern data (the default one augments and schedules the rate).
 FAST = dict(

@@ -38,7 +38,7 @@ def model_path() -> Path:
 
 @pytest.fixture(scope="session")
 def predictor(model_path):
-    from workbench.core.runtime import Predictor
+    from workbench.core.recognition.predictor import Predictor
 
     return Predictor(model_path, device="cpu")
 

@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from workbench.core.spec import PRESETS
-from workbench.gui.anatomy_view import COLUMNS, EXAMPLES, AnatomyView, filter_mosaic
+from workbench.core.model.spec import PRESETS
+from workbench.gui.anatomy.anatomy_view import COLUMNS, EXAMPLES, AnatomyView, filter_mosaic
 
 SHAPE, PARAMS, MACS, RF = (
     COLUMNS.index(c) for c in ("output shape", "parameters", "MACs", "receptive field")
@@ -151,9 +151,9 @@ def test_a_bad_spec_shows_the_error_naming_the_layer(view):
 def trained_like_model(tmp_path_factory):
     """A LeNet-5 built and exported to ONNX, with its initial random weights."""
     pytest.importorskip("torch")
-    from workbench.core.export import export_onnx
-    from workbench.core.model import build_network
-    from workbench.core.runtime import Predictor
+    from workbench.core.model.export import export_onnx
+    from workbench.core.model.network import build_network
+    from workbench.core.recognition.predictor import Predictor
 
     net = build_network(PRESETS["lenet5"], seed=0).eval()
     path = tmp_path_factory.mktemp("anatomy") / "lenet5.onnx"

@@ -13,7 +13,7 @@ import pytest
 from PySide6.QtGui import QGuiApplication, QImage, QKeySequence
 
 from workbench.core import paths
-from workbench.gui.export_image import copy_widget, save_widget_png
+from workbench.gui.widgets.export_image import copy_widget, save_widget_png
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -82,9 +82,9 @@ def test_menus_have_the_usual_shortcuts(window):
 
 
 def test_train_evaluate_and_anatomy_tabs_are_built_when_first_shown(window, qtbot):
-    from workbench.gui.anatomy_view import AnatomyView
-    from workbench.gui.evaluate_view import EvaluateView
-    from workbench.gui.train_view import TrainView
+    from workbench.gui.anatomy.anatomy_view import AnatomyView
+    from workbench.gui.evaluate.evaluate_view import EvaluateView
+    from workbench.gui.train.train_view import TrainView
 
     tabs = [window.tabs.tabText(i) for i in range(window.tabs.count())]
     assert tabs == ["Draw", "Load", "Train", "Evaluate", "Anatomy"]
@@ -158,8 +158,8 @@ def test_a_long_drawing_session_does_not_exhaust_none(tmp_path):
 
 
 def test_an_image_chosen_in_the_evaluate_gallery_becomes_the_current_input(window, qtbot):
-    from workbench.core.preprocess import ink_from_grey, to_mnist
-    from workbench.core.synth import available_fonts, render_digit
+    from workbench.core.data.synth import available_fonts, render_digit
+    from workbench.core.recognition.preprocessing import ink_from_grey, to_mnist
 
     grey = render_digit(7, available_fonts()[0], 64).astype(np.float32) / 255
     digit = to_mnist(ink_from_grey(grey))

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
-from workbench.gui.canvas import MODEL_SIDE, DrawingCanvas, Stroke
-from workbench.gui.draw_view import DrawView
+from workbench.gui.draw.canvas import MODEL_SIDE, DrawingCanvas, Stroke
+from workbench.gui.draw.draw_view import DrawView
 
 
 @pytest.mark.parametrize("digit", [7, 0, 1])

@@ -10,11 +10,11 @@ from oracle import write_oracle_model
 from PIL import Image
 from PySide6.QtCore import Qt
 
-from workbench.core.idx import write_idx
-from workbench.core.mnist import TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS
-from workbench.core.runtime import Predictor
-from workbench.gui.evaluate_view import EvaluateView
-from workbench.gui.gallery import SORTS
+from workbench.core.data.idx import write_idx
+from workbench.core.data.mnist import TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS
+from workbench.core.recognition.predictor import Predictor
+from workbench.gui.evaluate.evaluate_view import EvaluateView
+from workbench.gui.evaluate.gallery import SORTS
 
 N = 300
 
@@ -165,7 +165,7 @@ def test_without_data_the_card_matrix_is_shown_as_stored_and_fetch_recomputes(
     labels, answers, _, folder, _ = known
     matrix = np.zeros((10, 10), int)
     np.add.at(matrix, (labels, answers), 1)
-    from workbench.core.metrics import per_class, top_confused
+    from workbench.core.evaluation.metrics import per_class, top_confused
 
     card_test = {
         "accuracy": 0.5,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from workbench.gui.feature_maps import FeatureMapsView, MapGrid, grid_shape, layer_infos
+from workbench.gui.maps.feature_maps import FeatureMapsView, MapGrid, grid_shape, layer_infos
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from workbench.core import paths
-from workbench.core.runs import read_history
+from workbench.core.training.runs import read_history
 
 ONE_EPOCH = {
     "epochs": 1,
@@ -20,7 +20,7 @@ ONE_EPOCH = {
 
 
 def test_two_runs_started_at_once_are_queued_one_after_another(qtbot, tiny_mnist_dir: Path):
-    from workbench.gui.train_view import TrainView
+    from workbench.gui.train.train_view import TrainView
 
     view = TrainView(data_folder=tiny_mnist_dir, verify=False)
     qtbot.addWidget(view)

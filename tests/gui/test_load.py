@@ -8,8 +8,8 @@ from PIL import Image
 from PySide6.QtCore import QMimeData, Qt, QUrl
 from PySide6.QtGui import QGuiApplication
 
-from workbench.core import synth
-from workbench.gui.qt_numpy import qimage_from_grey
+from workbench.core.data import synth
+from workbench.gui.widgets.qt_numpy import qimage_from_grey
 
 DIGITS = [3, 7, 4, 0, 5]
 

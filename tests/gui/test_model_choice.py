@@ -7,8 +7,8 @@ import shutil
 import onnxruntime
 import pytest
 
-from workbench.core.model_file import open_model
-from workbench.core.runtime import ModelLoadError
+from workbench.core.model.files import open_model
+from workbench.core.recognition.predictor import ModelLoadError
 
 HAS_CUDA = "CUDAExecutionProvider" in onnxruntime.get_available_providers()
 
@@ -81,10 +81,10 @@ def test_open_model_refuses_missing_and_foreign_files(tmp_path):
 @pytest.mark.slow
 def test_a_checkpoint_is_exported_once_and_opened(window, qtbot, tmp_path):
     pytest.importorskip("torch")
-    from workbench.core.checkpoint import save_checkpoint
-    from workbench.core.model import build_network
-    from workbench.core.model_file import cache_dir
-    from workbench.core.spec import PRESETS
+    from workbench.core.model.checkpoint import save_checkpoint
+    from workbench.core.model.files import cache_dir
+    from workbench.core.model.network import build_network
+    from workbench.core.model.spec import PRESETS
 
     checkpoint = tmp_path / "epoch-001.safetensors"
     save_checkpoint(checkpoint, build_network(PRESETS["lenet5"], seed=0), None)

@@ -8,10 +8,10 @@ import json
 import numpy as np
 from PIL import Image
 
-from workbench.core.eval_export import stored_result
-from workbench.core.report import ClassifiedInput, InputLog, card_run, pillow_curves
-from workbench.gui.report_dialog import ReportDialog
-from workbench.gui.report_figures import (
+from workbench.core.evaluation.exports import stored_result
+from workbench.core.report.document import ClassifiedInput, InputLog, card_run, pillow_curves
+from workbench.gui.report.report_dialog import ReportDialog
+from workbench.gui.report.report_figures import (
     confusion_figure,
     curves_figures,
     first_page_png,
@@ -42,7 +42,7 @@ def _history(state: str, losses: list[float]) -> dict:
 
 
 def test_figures_render_offscreen(qapp, predictor):
-    from workbench.core.report import run_curves
+    from workbench.core.report.document import run_curves
 
     runs = [
         run_curves(_history("finished", [1.0, 0.5, 0.2]), "a"),

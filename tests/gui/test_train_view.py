@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from workbench.core import paths
-from workbench.core.runs import read_history, summarise
+from workbench.core.training.runs import read_history, summarise
 
 ROOT = Path(__file__).resolve().parents[2]
 FAST = {
@@ -30,7 +30,7 @@ RUN_TIMEOUT = 120_000
 
 
 def make_view(qtbot, folder: Path | None, verify: bool = False, settings: dict | None = None):
-    from workbench.gui.train_view import TrainView
+    from workbench.gui.train.train_view import TrainView
 
     view = TrainView(data_folder=folder, verify=verify)
     qtbot.addWidget(view)
@@ -60,8 +60,8 @@ def wait_idle(qtbot, view):
 
 
 def test_a_short_run_finishes_with_curves_metrics_and_files(qtbot, view):
-    from workbench.core.checkpoint import load_network
-    from workbench.gui.stall_probe import StallProbe
+    from workbench.core.model.checkpoint import load_network
+    from workbench.gui.jobs.stall_probe import StallProbe
 
     probe = StallProbe()
     probe.start()
@@ -86,7 +86,7 @@ def test_a_short_run_finishes_with_curves_metrics_and_files(qtbot, view):
 
 
 def test_stop_mid_run_keeps_a_checkpoint_and_resume_continues(qtbot, view):
-    from workbench.core.checkpoint import load_network
+    from workbench.core.model.checkpoint import load_network
 
     view.start({**view.form.settings(), "epochs": 6, "batch_size": 20}, "stoppable")
     qtbot.waitUntil(
@@ -184,7 +184,7 @@ def test_rename_and_delete_runs(qtbot, view):
 
 
 def test_use_this_model_exports_onnx(qtbot, view):
-    from workbench.core.runtime import Predictor
+    from workbench.core.recognition.predictor import Predictor
 
     run_dir, _ = train_one(qtbot, view, name="usable")
     view.runs.select_paths([run_dir])
@@ -267,7 +267,7 @@ def test_the_view_is_built_without_importing_torch():
     code = (
         "import os, sys; os.environ['QT_QPA_PLATFORM'] = 'offscreen'\n"
         "from PySide6.QtWidgets import QApplication; app = QApplication([])\n"
-        "from workbench.gui.train_view import TrainView\n"
+        "from workbench.gui.train.train_view import TrainView\n"
         "view = TrainView(); app.processEvents(); view.shutdown()\n"
         "print('torch' in sys.modules)"
     )
@@ -298,8 +298,8 @@ def test_data_gone_at_start_fails_cleanly(qtbot, tmp_path, tiny_mnist_dir):
 
 
 def test_the_default_run_for_benchmarks(qtbot, tmp_path, tiny_mnist_dir):
-    from workbench.gui.train_form import DEFAULT_SETTINGS
-    from workbench.gui.train_view import TrainView
+    from workbench.gui.train.train_form import DEFAULT_SETTINGS
+    from workbench.gui.train.train_view import TrainView
 
     view = TrainView()  # the default data folder (missing here), then the one given
     qtbot.addWidget(view)

@@ -96,9 +96,9 @@ def bench_inference(
     """
     import torch
 
-    from workbench.core.evaluate import evaluate
-    from workbench.core.preprocess import to_mnist
-    from workbench.core.runtime import Predictor
+    from workbench.core.evaluation.evaluation import evaluate
+    from workbench.core.recognition.predictor import Predictor
+    from workbench.core.recognition.preprocessing import to_mnist
 
     interactive = Predictor(model, device=device, threads=1)
     report = BenchReport(machine=machine_info(interactive.provider, threads))
@@ -164,7 +164,7 @@ def _timed(call: Callable[[], object]) -> float:
 
 def _torch_twin(model: Path):
     """The same weights in torch: from the .safetensors beside the ONNX file."""
-    from workbench.core.checkpoint import load_network
+    from workbench.core.model.checkpoint import load_network
 
     weights = model.with_suffix(".safetensors")
     if not weights.is_file():
@@ -176,7 +176,7 @@ def bench_training(
     images: np.ndarray, labels: np.ndarray, threads: int, device: str = "cpu"
 ) -> dict[str, Any]:
     """The default LeNet-5 run: its first epoch (seconds, images/s) and its time to 99 %."""
-    from workbench.core.train import EpochDone, TrainConfig, train
+    from workbench.core.training.loop import EpochDone, TrainConfig, train
 
     config = TrainConfig(threads=threads, device=device)
     n_train = len(images) - config.val_size

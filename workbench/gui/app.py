@@ -16,8 +16,8 @@ def startup_model(source: str, device: str):
     shipped LeNet-5. A checkpoint is used only through its cached ONNX export, so starting up
     never imports torch.
     """
-    from workbench.core.model_file import CHECKPOINT_SUFFIX, cache_dir
-    from workbench.core.runtime import ModelLoadError, Predictor
+    from workbench.core.model.files import CHECKPOINT_SUFFIX, cache_dir
+    from workbench.core.recognition.predictor import ModelLoadError, Predictor
 
     error = None
     if source:

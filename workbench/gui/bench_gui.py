@@ -58,8 +58,8 @@ def training_stall(data_dir: Path, epochs: int = 1) -> dict[str, Any]:
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from workbench.gui.stall_probe import StallProbe
-    from workbench.gui.train_view import TrainView
+    from workbench.gui.jobs.stall_probe import StallProbe
+    from workbench.gui.train.train_view import TrainView
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     home = os.environ.get("WORKBENCH_HOME")

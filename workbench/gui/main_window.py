@@ -21,18 +21,23 @@ from PySide6.QtWidgets import (
 
 from workbench import __version__
 from workbench.core import paths
-from workbench.core.explain import occlusion_map
-from workbench.core.model_file import is_checkpoint, open_model
-from workbench.core.preprocess import to_mnist
-from workbench.core.report import ClassifiedInput, InputLog
-from workbench.core.runtime import ModelLoadError
-from workbench.gui.draw_view import DrawView
-from workbench.gui.export_image import add_export_menu, ask_png_path, copy_widget, save_widget_png
-from workbench.gui.feature_maps import FeatureMapsView, layer_infos
-from workbench.gui.load_view import IMAGE_FILTER, LoadView, sample_title
-from workbench.gui.model_choice import ModelMenu, ask_model_path, describe_model
-from workbench.gui.notice_bar import NoticeBar
-from workbench.gui.workers import JobRunner
+from workbench.core.model.files import is_checkpoint, open_model
+from workbench.core.recognition.explanation import occlusion_map
+from workbench.core.recognition.predictor import ModelLoadError
+from workbench.core.recognition.preprocessing import to_mnist
+from workbench.core.report.document import ClassifiedInput, InputLog
+from workbench.gui.draw.draw_view import DrawView
+from workbench.gui.jobs.workers import JobRunner
+from workbench.gui.load.load_view import IMAGE_FILTER, LoadView, sample_title
+from workbench.gui.maps.feature_maps import FeatureMapsView, layer_infos
+from workbench.gui.widgets.export_image import (
+    add_export_menu,
+    ask_png_path,
+    copy_widget,
+    save_widget_png,
+)
+from workbench.gui.widgets.model_choice import ModelMenu, ask_model_path, describe_model
+from workbench.gui.widgets.notice_bar import NoticeBar
 
 log = logging.getLogger(__name__)
 DRAW, LOAD, TRAIN, EVALUATE, ANATOMY = 0, 1, 2, 3, 4
@@ -346,7 +351,7 @@ class MainWindow(QMainWindow):
             tuple(tuple(d.top[:2]) for d in read)))
 
     def _on_export_report_triggered(self) -> None:
-        from workbench.gui.report_dialog import ReportDialog
+        from workbench.gui.report.report_dialog import ReportDialog
 
         evaluation = images = None
         view = self.evaluate_view
@@ -366,19 +371,19 @@ class MainWindow(QMainWindow):
         if existing is not None:
             return existing
         if index == TRAIN:
-            from workbench.gui.train_view import TrainView
+            from workbench.gui.train.train_view import TrainView
 
             view = self.train_view = TrainView()
             view.set_input(self.current_input()[0])
             view.model_chosen.connect(self._on_train_view_model_chosen)
         elif index == EVALUATE:
-            from workbench.gui.evaluate_view import EvaluateView
+            from workbench.gui.evaluate.evaluate_view import EvaluateView
 
             view = self.evaluate_view = EvaluateView()
             view.input_chosen.connect(self._on_evaluate_view_input_chosen)
             view.evaluation_failed.connect(self._on_evaluate_view_evaluation_failed)
         else:
-            from workbench.gui.anatomy_view import AnatomyView
+            from workbench.gui.anatomy.anatomy_view import AnatomyView
 
             view = self.anatomy_view = AnatomyView()
         if index != TRAIN and self.predictor is not None:

@@ -1,0 +1,1 @@
+"""MNIST and other digit data: IDX files, the MNIST folder, generated non-MNIST digits."""

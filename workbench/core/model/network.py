@@ -1,0 +1,86 @@
+"""Build a torch network from a ModelSpec: the one place where a spec becomes layers."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from workbench.core.model.spec import ModelSpec, validate
+
+_ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "none": nn.Identity}
+
+
+class ModelFileError(ValueError):
+    """A file that is not a workbench model (or is damaged); the message names the file."""
+
+
+class SpecNet(nn.Module):
+    """A CNN built from a spec; `forward_layers` also returns each named layer's output."""
+
+    def __init__(self, spec: ModelSpec):
+        super().__init__()
+        validate(spec)
+        self.spec = spec
+        mean, std = spec.normalize
+        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32), persistent=False)
+        self.register_buffer("std", torch.tensor(std, dtype=torch.float32), persistent=False)
+        self.blocks = nn.ModuleDict()
+        self.flatten_before: str | None = None
+        channels, height, width = spec.input_shape
+        features = None
+        for layer in spec.layers:
+            act = _ACTIVATIONS[spec.layer_activation(layer)]()
+            if layer.kind == "conv":
+                core: nn.Module = nn.Conv2d(
+                    channels,
+                    layer.channels,
+                    layer.kernel,
+                    stride=layer.effective_stride(),
+                    padding=layer.padding,
+                    dilation=layer.dilation,
+                )
+                channels = layer.channels
+            elif layer.kind == "pool":
+                pool = nn.MaxPool2d if spec.layer_pooling(layer) == "max" else nn.AvgPool2d
+                kwargs = {"dilation": layer.dilation} if pool is nn.MaxPool2d else {}
+                core = pool(
+                    layer.kernel, stride=layer.effective_stride(), padding=layer.padding, **kwargs
+                )
+            else:
+                if features is None:
+                    self.flatten_before = layer.name
+                    features = _flat_features(self.blocks, spec.input_shape)
+                core = nn.Linear(features, layer.units)
+                features = layer.units
+            self.blocks[layer.name] = nn.Sequential(core, act)
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        return self.forward_layers(image)[0]
+
+    def forward_layers(self, image: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """Logits and the output of every layer but the last (after activation and pooling)."""
+        x = (image - self.mean) / self.std
+        outputs = []
+        for name, block in self.blocks.items():
+            if name == self.flatten_before:
+                x = torch.flatten(x, 1)
+            x = block(x)
+            outputs.append(x)
+        return outputs[-1], outputs[:-1]
+
+    def hidden_layer_names(self) -> list[str]:
+        return [layer.name for layer in self.spec.layers[:-1]]
+
+
+def _flat_features(blocks: nn.ModuleDict, input_shape: tuple[int, int, int]) -> int:
+    with torch.no_grad():
+        x = torch.zeros(1, *input_shape)
+        for block in blocks.values():
+            x = block(x)
+    return int(x.numel())
+
+
+def build_network(spec: ModelSpec, seed: int | None = None) -> SpecNet:
+    if seed is not None:
+        torch.manual_seed(seed)
+    return SpecNet(spec)

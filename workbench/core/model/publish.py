@@ -1,0 +1,77 @@
+"""Turn a trained network into a model: ONNX, safetensors and a card with its test metrics."""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from workbench import __version__
+from workbench.core.data.mnist import FILES, load_split
+from workbench.core.evaluation.evaluation import evaluate
+from workbench.core.fileio import write_json_atomic
+from workbench.core.model.checkpoint import save_checkpoint
+from workbench.core.model.export import export_onnx, set_metadata
+from workbench.core.model.network import SpecNet
+from workbench.core.recognition.predictor import Predictor
+
+
+def _md5(path: Path) -> str:
+    digest = hashlib.md5()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_model(
+    net: SpecNet,
+    onnx_path: str | Path,
+    history: dict[str, Any],
+    data_folder: Path | None,
+    verify: bool = True,
+) -> dict[str, Any]:
+    """Write NAME.onnx, NAME.safetensors and the model card NAME.json; return the card.
+
+    With `data_folder`, the test set is evaluated once, here, and its metrics go in the card.
+    """
+    import torch
+
+    onnx_path = Path(onnx_path)
+    check = None
+    test = None
+    if data_folder is not None:
+        test = load_split(data_folder, "test", verify=verify)
+        check = test[0][:1000].astype(np.float32) / 255
+    report = export_onnx(net, onnx_path, check_images=check)
+    save_checkpoint(onnx_path.with_suffix(".safetensors"), net, None)
+    card: dict[str, Any] = {
+        "format": "workbench-card-1",
+        "name": onnx_path.stem,
+        "workbench_version": __version__,
+        "torch_version": torch.__version__,
+        "machine": f"{platform.machine()}, {platform.system()}",
+        "spec": net.spec.to_dict(),
+        "recipe": history.get("config", {}),
+        "seed": history.get("config", {}).get("seed"),
+        "state": history.get("state"),
+        "training_seconds": history.get("seconds"),
+        "n_train": history.get("n_train"),
+        "n_val": history.get("n_val"),
+        "history": history.get("epochs", []),
+        "export": {
+            "max_abs_difference": report.max_abs_difference,
+            "argmax_agreement": report.argmax_agreement,
+            "n_checked": report.n_checked,
+        },
+    }
+    if data_folder is not None and test is not None:
+        card["data_md5"] = {name: _md5(Path(data_folder) / name) for name in FILES}
+        result = evaluate(Predictor(onnx_path, device="cpu"), *test)
+        card["test"] = result.to_json()
+    set_metadata(onnx_path, {"card": card})
+    write_json_atomic(onnx_path.with_suffix(".json"), card)
+    return card

@@ -1,0 +1,1 @@
+"""Recognition: images in, digits out: loading, preprocessing, segmentation, prediction."""

@@ -1,0 +1,205 @@
+"""Split a photo or scan of several digits into one MNIST-style crop per digit, in reading order."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+from workbench.core.recognition.preprocessing import border_touches, ink_from_grey, to_mnist
+
+Box = tuple[int, int, int, int]  # x, y, w, h in image pixels
+
+INK_LEVEL = 0.25  # ink map value that counts as a stroke when finding the pieces
+LABEL_PIXELS = 2_000_000  # larger ink maps are labelled on a block-reduced copy (speed)
+WORK_PIXELS = 4_000_000  # larger photos are reduced before the ink is extracted (speed)
+MAX_PIECES = 4000  # beyond this many blobs, only the largest are considered
+
+
+@dataclass(frozen=True)
+class DigitCrop:
+    box: Box  # x, y, w, h in image pixels
+    image: np.ndarray  # 28×28 float32, ink 1.0 on 0.0
+
+
+@dataclass
+class _Group:
+    """One digit: the union box of its pieces (in label pixels) and their labels."""
+
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+    labels: list[int]
+
+    @property
+    def height(self) -> int:
+        return self.y1 - self.y0
+
+    @property
+    def width(self) -> int:
+        return self.x1 - self.x0
+
+
+def split_digits(grey: np.ndarray) -> list[DigitCrop]:
+    """Every digit in a grey image (any polarity and light) as a 28×28 crop, in reading order."""
+    grey = np.asarray(grey, dtype=np.float32)
+    height, width = grey.shape
+    work_scale = min(1.0, math.sqrt(WORK_PIXELS / grey.size))
+    if work_scale < 1.0:
+        size = (max(1, round(width * work_scale)), max(1, round(height * work_scale)))
+        grey = np.asarray(Image.fromarray(grey).resize(size, Image.Resampling.BOX))
+    ink = ink_from_grey(grey)
+    labels, factor, groups = _find_groups(ink)
+    crops = []
+    for group in groups:
+        region, mask = _member_region(labels, group, factor, ink.shape)
+        image = crop_to_mnist(ink, region, mask)
+        if image is not None:
+            box = _to_pixels(group, factor, ink.shape)
+            crops.append(DigitCrop(_rescale(box, 1.0 / work_scale, (height, width)), image))
+    return crops
+
+
+def find_digit_boxes(ink: np.ndarray) -> list[Box]:
+    """Boxes (x, y, w, h) of the digits in an ink map, in reading order; specks are ignored."""
+    ink = np.asarray(ink, dtype=np.float32)
+    _, factor, groups = _find_groups(ink)
+    return [_to_pixels(group, factor, ink.shape) for group in groups]
+
+
+def crop_to_mnist(ink: np.ndarray, box: Box, mask: np.ndarray | None = None) -> np.ndarray | None:
+    """The 28×28 input for the ink inside `box` (e.g. a box a user drew), or None if it is empty.
+
+    `mask` (the box's shape) keeps only the digit's own strokes when a neighbour reaches in.
+    """
+    x, y, w, h = (int(v) for v in box)
+    x0, y0 = max(x, 0), max(y, 0)
+    crop = np.asarray(ink, dtype=np.float32)[y0 : max(y + h, y0), x0 : max(x + w, x0)]
+    if mask is not None:
+        crop = crop * mask[y0 - y : y0 - y + crop.shape[0], x0 - x : x0 - x + crop.shape[1]]
+    if crop.size == 0:
+        return None
+    return to_mnist(crop)
+
+
+def _find_groups(ink: np.ndarray) -> tuple[np.ndarray, int, list[_Group]]:
+    """Label the strokes, merge broken pieces, drop specks, sort into reading order."""
+    factor = max(1, math.ceil(math.sqrt(ink.size / LABEL_PIXELS)))
+    strokes = ink > INK_LEVEL
+    if factor > 1:  # block "any": keeps hairlines that an average would lose
+        height, width = strokes.shape
+        padded = np.pad(strokes, ((0, -height % factor), (0, -width % factor)))
+        strokes = padded.reshape(padded.shape[0] // factor, factor, -1, factor).any(axis=(1, 3))
+    labels, count = ndimage.label(strokes, structure=np.ones((3, 3), dtype=bool))
+    if count == 0:
+        return labels, factor, []
+    areas = np.bincount(labels.ravel(), minlength=count + 1)
+    frames = border_touches(labels, count) >= 3  # a table or a board edge around the sheet
+    if frames[1:].any() and not frames[1:].all():
+        areas[frames] = 0
+    areas = areas[1:]
+    order = np.argsort(-areas, kind="stable")[: min(MAX_PIECES, np.count_nonzero(areas))]
+    slices = ndimage.find_objects(labels)
+    pieces = [
+        _Group(
+            slices[i][1].start, slices[i][0].start, slices[i][1].stop, slices[i][0].stop, [i + 1]
+        )
+        for i in order
+    ]
+    areas = areas[order]
+    big = areas >= 0.15 * areas[0]
+    ref_area = float(np.median(areas[big]))
+    ref_height = float(np.median([p.height for p, b in zip(pieces, big, strict=True) if b]))
+    pieces = [
+        p
+        for p, area in zip(pieces, areas, strict=True)
+        if area >= 0.03 * ref_area or p.height >= 0.3 * ref_height  # dust
+    ]
+    groups = _merge_pieces(pieces, ref_height)
+    groups = [g for g in groups if g.height >= 0.4 * ref_height]  # dashes, dots, stray marks
+    return labels, factor, _reading_order(groups)
+
+
+def _merge_pieces(pieces: list[_Group], ref_height: float) -> list[_Group]:
+    """Join the pieces of one broken digit: stacked above one another, together digit-sized.
+
+    Two full-height neighbours never merge, so a '1' beside a slanted '7' stays apart.
+    """
+    groups = list(pieces)
+    merged = True
+    while merged:
+        merged = False
+        for i, a in enumerate(groups):
+            for j in range(i + 1, len(groups)):
+                b = groups[j]
+                overlap = min(a.x1, b.x1) - max(a.x0, b.x0)
+                if overlap < 0.5 * min(a.width, b.width):
+                    continue
+                union_h = max(a.y1, b.y1) - min(a.y0, b.y0)
+                partial = min(a.height, b.height) < 0.75 * ref_height
+                nested = union_h <= 1.1 * max(a.height, b.height)
+                if union_h <= 1.35 * ref_height and (partial or nested):
+                    groups[i] = _Group(
+                        min(a.x0, b.x0),
+                        min(a.y0, b.y0),
+                        max(a.x1, b.x1),
+                        max(a.y1, b.y1),
+                        a.labels + b.labels,
+                    )
+                    del groups[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    return groups
+
+
+def _reading_order(groups: list[_Group]) -> list[_Group]:
+    """Rows top to bottom (a digit joins a row its vertical centre falls in), then left to right."""
+    rows: list[list[_Group]] = []
+    for group in sorted(groups, key=lambda g: (g.y0 + g.y1) / 2):
+        centre = (group.y0 + group.y1) / 2
+        for row in rows:
+            top = float(np.median([g.y0 for g in row]))
+            bottom = float(np.median([g.y1 for g in row]))
+            if top <= centre <= bottom:
+                row.append(group)
+                break
+        else:
+            rows.append([group])
+    rows.sort(key=lambda row: float(np.mean([(g.y0 + g.y1) / 2 for g in row])))
+    return [g for row in rows for g in sorted(row, key=lambda g: g.x0 + g.x1)]
+
+
+def _to_pixels(group: _Group, factor: int, shape: tuple[int, int]) -> Box:
+    x0, y0 = group.x0 * factor, group.y0 * factor
+    x1, y1 = min(group.x1 * factor, shape[1]), min(group.y1 * factor, shape[0])
+    return (x0, y0, x1 - x0, y1 - y0)
+
+
+def _member_region(
+    labels: np.ndarray, group: _Group, factor: int, shape: tuple[int, int]
+) -> tuple[Box, np.ndarray]:
+    """The group's box grown a little (for anti-aliased edges) and a mask of its own pieces."""
+    pad = 2 if factor == 1 else 1
+    y0, x0 = max(group.y0 - pad, 0), max(group.x0 - pad, 0)
+    region = labels[y0 : group.y1 + pad, x0 : group.x1 + pad]
+    mask = ndimage.binary_dilation(np.isin(region, group.labels), iterations=pad)
+    if factor > 1:
+        mask = mask.repeat(factor, axis=0).repeat(factor, axis=1)
+    grown = _Group(x0, y0, x0 + region.shape[1], y0 + region.shape[0], group.labels)
+    box = _to_pixels(grown, factor, shape)
+    return box, mask[: box[3], : box[2]].astype(np.float32)
+
+
+def _rescale(box: Box, scale: float, shape: tuple[int, int]) -> Box:
+    if scale == 1.0:
+        return box
+    x0, y0 = int(box[0] * scale), int(box[1] * scale)
+    x1 = min(math.ceil((box[0] + box[2]) * scale), shape[1])
+    y1 = min(math.ceil((box[1] + box[3]) * scale), shape[0])
+    return (x0, y0, x1 - x0, y1 - y0)

@@ -1,0 +1,1 @@
+"""The homework report: its data model, figures and HTML."""

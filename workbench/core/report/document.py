@@ -1,0 +1,372 @@
+"""The homework report as plain data: chosen sections of model, training, evaluation, insides."""
+
+from __future__ import annotations
+
+import io
+import math
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from PIL import Image
+
+from workbench.core.evaluation.evaluation import EvalResult
+from workbench.core.model.spec import Anatomy, ModelSpec, anatomy
+from workbench.core.report import images as draw
+from workbench.core.training.comparisons import describe_config, describe_difference
+
+SECTIONS = ("model", "training", "evaluation", "inside", "inputs")
+SECTION_TITLES = {
+    "model": "The model",
+    "training": "Training",
+    "evaluation": "Evaluation",
+    "inside": "Inside the network",
+    "inputs": "Your own inputs",
+}
+Box = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class Figure:
+    title: str
+    png: bytes = field(repr=False)
+    caption: str = ""
+
+
+@dataclass(frozen=True)
+class ClassifiedInput:
+    """A drawing or photo the user had read: the picture, each digit's box and its top-2."""
+
+    kind: Literal["drawing", "photo"]
+    name: str
+    image: bytes | np.ndarray = field(repr=False)  # PNG bytes, or grey/RGB uint8 pixels
+    boxes: tuple[Box, ...] = ()
+    top: tuple[tuple[tuple[int, float], ...], ...] = ()  # per box: (digit, probability) best first
+
+    def picture(self) -> Image.Image:
+        if isinstance(self.image, bytes):
+            return Image.open(io.BytesIO(self.image)).convert("RGB")
+        array = np.asarray(self.image)
+        if array.dtype != np.uint8:
+            array = np.clip(np.round(array * 255), 0, 255).astype(np.uint8)
+        return Image.fromarray(array)
+
+
+class InputLog:
+    """What the user classified since the window opened, oldest first; keeps the last `limit`."""
+
+    def __init__(self, limit: int = 24):
+        self.limit = limit
+        self._items: list[ClassifiedInput] = []
+
+    def append(self, item: ClassifiedInput) -> None:
+        self._items = [*self._items, item][-self.limit :]
+
+    def update(self, item: ClassifiedInput) -> None:
+        """Replace the entry of the same kind and name (a drawing growing stroke by stroke)."""
+        kept = [i for i in self._items if (i.kind, i.name) != (item.kind, item.name)]
+        self._items = [*kept, item][-self.limit :]
+
+    def items(self) -> list[ClassifiedInput]:
+        return list(self._items)
+
+    def clear(self) -> None:
+        self._items = []
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+@dataclass(frozen=True)
+class RunCurves:
+    """One training run: its name, settings, per-epoch rows and how it ended."""
+
+    name: str
+    config: dict[str, Any]
+    epochs: list[dict[str, Any]]
+    state: str = "finished"
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ModelSection:
+    name: str
+    spec: ModelSpec
+    anatomy: Anatomy
+    origin: list[tuple[str, str]]  # (what, value): file, recipe, data, training time…
+
+
+@dataclass(frozen=True)
+class TrainingSection:
+    runs: list[RunCurves]
+    differences: list[str]  # per run, what differs from the others ("" for one run)
+    figures: list[Figure]
+
+
+@dataclass(frozen=True)
+class Misread:
+    index: int
+    true: int
+    top: tuple[tuple[int, float], tuple[int, float]]
+    png: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class EvaluationSection:
+    result: EvalResult
+    stored: bool  # the model card's evaluation, not one computed now
+    figure: Figure
+    misread: list[Misread]
+
+
+@dataclass(frozen=True)
+class InsideSection:
+    input_figure: Figure
+    prediction: tuple[tuple[int, float], ...]
+    layers: list[Figure]  # one per layer: a grid of maps, or bars for units
+    filters: list[Figure]
+
+
+@dataclass(frozen=True)
+class Report:
+    title: str
+    created: str
+    model: ModelSection | None = None
+    training: TrainingSection | None = None
+    evaluation: EvaluationSection | None = None
+    inside: InsideSection | None = None
+    inputs: list[ClassifiedInput] | None = None
+
+    def sections(self) -> list[str]:
+        return [name for name in SECTIONS if getattr(self, name) is not None]
+
+
+@dataclass
+class FigureRenderer:
+    """How curves and the confusion matrix are drawn: Pillow here; the GUI passes Qt ones."""
+
+    curves: Callable[[list[RunCurves], list[str]], list[Figure]] = field(
+        default=lambda runs, labels: pillow_curves(runs, labels)
+    )
+    confusion: Callable[[np.ndarray, str], bytes] = field(
+        default=lambda matrix, title: draw.png_bytes(draw.confusion_image(matrix))
+    )
+
+
+def run_curves(history: dict[str, Any], name: str) -> RunCurves:
+    """A run from its history.json (runs.read_history), or the model card's history list."""
+    return RunCurves(
+        name=name,
+        config=dict(history.get("config", {})),
+        epochs=[dict(row) for row in history.get("epochs", [])],
+        state=str(history.get("state", "finished")),
+        reason=str(history.get("reason", "")),
+    )
+
+
+def card_run(card: dict[str, Any], name: str) -> RunCurves | None:
+    """The shipped model's own training run, from its model card (None without a history)."""
+    if not card.get("history"):
+        return None
+    return RunCurves(
+        name,
+        dict(card.get("recipe") or {}),
+        list(card["history"]),
+        str(card.get("state", "finished")),
+        "",
+    )
+
+
+def pillow_curves(runs: list[RunCurves], labels: list[str]) -> list[Figure]:
+    """Loss and accuracy against epochs: train vs validation for one run, overlaid for several."""
+    series: dict[str, list[tuple[str, list[float], list[float], str]]] = {"loss": [], "acc": []}
+    for index, (run, label) in enumerate(zip(runs, labels, strict=True)):
+        colour = draw.PALETTE[index % len(draw.PALETTE)]
+        epochs = [float(row["epoch"]) for row in run.epochs]
+        val = [row for row in run.epochs if row.get("val_accuracy") is not None]
+        val_x = [float(row["epoch"]) for row in val]
+        name = label or run.name
+        one = len(runs) == 1
+        for key, column, scale in (("loss", "loss", 1.0), ("acc", "accuracy", 100.0)):
+            train_y = [_finite(row[f"train_{column}"]) * scale for row in run.epochs]
+            val_y = [_finite(row[f"val_{column}"]) * scale for row in val]
+            series[key].append(
+                (
+                    "training" if one else f"{name} (train)",
+                    epochs,
+                    train_y,
+                    draw.PALETTE[0] if one else colour,
+                )
+            )
+            if val:
+                series[key].append(
+                    (
+                        "validation" if one else f"{name} (val)",
+                        val_x,
+                        val_y,
+                        draw.PALETTE[1] if one else colour,
+                    )
+                )
+    loss = draw.line_chart("Loss", series["loss"], "cross-entropy (log)", log_y=True)
+    accuracy = draw.line_chart("Accuracy", series["acc"], "accuracy (%)")
+    return [Figure("Loss", draw.png_bytes(loss)), Figure("Accuracy", draw.png_bytes(accuracy))]
+
+
+def _finite(value: Any) -> float:
+    return float(value) if value is not None and math.isfinite(float(value)) else math.nan
+
+
+def model_section(predictor, card: dict[str, Any] | None = None) -> ModelSection:
+    spec = predictor.spec
+    card = card if card is not None else predictor.model_card()
+    origin = [("file", predictor.path.name)]
+    if card.get("recipe"):
+        origin.append(("recipe", describe_config(card["recipe"])))
+    if card.get("n_train"):
+        origin.append(
+            (
+                "trained on",
+                f"{card['n_train']:,} images, {card.get('n_val', 0):,} held out for validation",
+            )
+        )
+    if card.get("training_seconds"):
+        origin.append(("training time", f"{card['training_seconds'] / 60:.1f} min"))
+    for key in ("torch_version", "machine", "workbench_version"):
+        if card.get(key):
+            origin.append((key.replace("_", " "), str(card[key])))
+    if card.get("export"):
+        export = card["export"]
+        origin.append(
+            (
+                "ONNX check",
+                f"max |ONNX − torch| {export.get('max_abs_difference', 0):.2g}"
+                f" on {export.get('n_checked', 0)} images",
+            )
+        )
+    return ModelSection(spec.name, spec, anatomy(spec), origin)
+
+
+def training_section(runs: Sequence[RunCurves], figures: FigureRenderer) -> TrainingSection:
+    runs = list(runs)
+    differences = describe_difference([run.config for run in runs]) if len(runs) > 1 else [""]
+    labels = [diff or run.name for run, diff in zip(runs, differences, strict=True)]
+    return TrainingSection(runs, differences, figures.curves(runs, labels))
+
+
+def evaluation_section(
+    result: EvalResult,
+    stored: bool,
+    figures: FigureRenderer,
+    images: np.ndarray | None = None,
+    examples: int = 8,
+) -> EvaluationSection:
+    """The numbers of `result`; with the test `images`, the first misread ones with their top-2."""
+    title = f"{result.accuracy:.2%} right of {result.n:,} test images"
+    figure = Figure("Confusion matrix", figures.confusion(result.confusion, title), title)
+    misread = []
+    if images is not None and len(result.probabilities) == len(images):
+        predicted = result.probabilities.argmax(axis=1)
+        for index in np.flatnonzero(predicted != result.labels)[:examples]:
+            order = np.argsort(-result.probabilities[index], kind="stable")[:2]
+            top = tuple((int(d), float(result.probabilities[index, d])) for d in order)
+            png = draw.png_bytes(draw.digit_image(images[index], scale=3))
+            misread.append(Misread(int(index), int(result.labels[index]), top, png))  # type: ignore[arg-type]
+    return EvaluationSection(result, stored, figure, misread)
+
+
+def inside_section(predictor, image: np.ndarray) -> InsideSection:
+    """Every layer's output for one 28×28 input (floats 0…1, ink 1), and the conv filters."""
+    from workbench.core.evaluation.exports import conv_filters
+
+    image = np.asarray(image, np.float32)
+    prediction = predictor.predict(image[None])
+    top = tuple(prediction.top(2)[0])
+    layers = []
+    for name, values in prediction.activations.items():
+        values = values[0]
+        shape = "×".join(str(v) for v in values.shape)
+        if values.ndim == 3:
+            rows, cols = draw.grid_shape(len(values))
+            picture = draw.tile_grid(values, tile=max(28, min(72, 360 // cols)))
+            caption = f"{len(values)} maps of {values.shape[1]}×{values.shape[2]} as {rows}×{cols}"
+        else:
+            picture, caption = draw.unit_bars(values), f"{values.size} units"
+        layers.append(Figure(f"{name} · {shape}", draw.png_bytes(picture), caption))
+    filters = []
+    for name, weights in conv_filters(predictor.path).items():
+        if weights.shape[1] == 1:  # one input map: the filters themselves, as a grid
+            picture = draw.tile_grid(weights[:, 0], tile=48)
+        else:
+            picture = draw.filter_grid(weights, tile=24)
+        caption = (
+            f"{weights.shape[0]} filters of {weights.shape[1]}×{weights.shape[2]}×"
+            f"{weights.shape[3]}: a row per output map, a tile per input map"
+        )
+        filters.append(Figure(f"{name} filters", draw.png_bytes(picture), caption))
+    figure = Figure("chosen input", draw.png_bytes(draw.digit_image(image, scale=4)))
+    return InsideSection(figure, top, layers, filters)
+
+
+def default_input(digit: int = 7) -> np.ndarray:
+    """A rendered digit as a 28×28 network input (floats, ink 1), when the user chose none."""
+    from workbench.core.data.synth import render_digit
+    from workbench.core.recognition.preprocessing import ink_from_grey, to_mnist
+
+    grey = render_digit(digit, size=64, rng=np.random.default_rng(0))
+    image = to_mnist(ink_from_grey(grey))
+    assert image is not None  # a rendered glyph always has ink
+    return image
+
+
+def build_report(
+    predictor,
+    sections: Iterable[str] = SECTIONS,
+    runs: Sequence[RunCurves] = (),
+    evaluation: EvalResult | None = None,
+    stored: bool = False,
+    test_images: np.ndarray | None = None,
+    chosen_input: np.ndarray | None = None,
+    inputs: Sequence[ClassifiedInput] = (),
+    figures: FigureRenderer | None = None,
+    title: str = "",
+) -> Report:
+    """The chosen sections that have content (no runs: no training; no inputs: none)."""
+    chosen = set(sections)
+    unknown = chosen - set(SECTIONS)
+    if unknown:
+        raise ValueError(f"unknown sections {sorted(unknown)}; choose from {', '.join(SECTIONS)}")
+    figures = figures or FigureRenderer()
+    card = predictor.model_card()
+    if not runs and card_run(card, predictor.path.stem) is not None:
+        runs = [card_run(card, predictor.path.stem)]
+    return Report(
+        title=title or f"Digit recognition with {predictor.path.name}",
+        created=time.strftime("%Y-%m-%d %H:%M"),
+        model=model_section(predictor, card) if "model" in chosen else None,
+        training=training_section(runs, figures) if "training" in chosen and runs else None,
+        evaluation=(
+            evaluation_section(evaluation, stored, figures, test_images)
+            if "evaluation" in chosen and evaluation is not None
+            else None
+        ),
+        inside=(
+            inside_section(predictor, default_input() if chosen_input is None else chosen_input)
+            if "inside" in chosen
+            else None
+        ),
+        inputs=list(inputs) if "inputs" in chosen and inputs else None,
+    )
+
+
+def write_report(report: Report, path: str | Path) -> Path:
+    """Write the report as one self-contained HTML file; raises OSError when it cannot."""
+    from workbench.core.fileio import atomic_writer
+    from workbench.core.report.html import report_html
+
+    path = Path(path)
+    with atomic_writer(path, "w") as handle:
+        handle.write(report_html(report))
+    return path

@@ -1,0 +1,1 @@
+"""Training: the loop and its events, config, augmentation, runs, comparisons, the job process."""

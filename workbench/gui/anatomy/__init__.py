@@ -1,0 +1,1 @@
+"""The Anatomy view: layer shapes, parameters, receptive fields and filters."""

@@ -1,0 +1,1 @@
+"""The Draw view: canvas and the live answer."""

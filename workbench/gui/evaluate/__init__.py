@@ -1,0 +1,1 @@
+"""The Evaluate view: confusion matrix, per-digit metrics and the gallery of mistakes."""

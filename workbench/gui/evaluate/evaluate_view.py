@@ -1,0 +1,519 @@
+"""The Evaluate view: the model on the MNIST test set, its confusion matrix and its mistakes."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from workbench.core import paths
+from workbench.core.data.mnist import (
+    OFFICIAL_MD5,
+    TEST_IMAGES,
+    TEST_LABELS,
+    DataCorrupt,
+    DataUnavailable,
+    DownloadProgress,
+    iter_fetch,
+    load_split,
+)
+from workbench.core.evaluation.evaluation import EvalProgress, EvalResult, iter_evaluate
+from workbench.core.evaluation.exports import stored_result, write_confusion_csv
+from workbench.gui.evaluate.confusion_plot import ConfusionPlot, render_confusion_png
+from workbench.gui.evaluate.gallery import Gallery
+from workbench.gui.jobs.stream_worker import StreamJob
+
+TEST_FILES = (TEST_IMAGES, TEST_LABELS)
+STORED_STYLE = "background: #fff4d6; border: 1px solid #e5c77a; color: #4a3a08; padding: 4px;"
+ERROR_STYLE = "background: #fde2e1; border: 1px solid #e0a09c; color: #5a1410; padding: 4px;"
+
+
+@dataclass(frozen=True)
+class TestSetLoaded:
+    """The first event of an evaluation job: the images it is about to run."""
+
+    images: np.ndarray = field(repr=False)
+    labels: np.ndarray = field(repr=False)
+
+
+def evaluation_events(
+    predictor, folder: Path, verify: bool
+) -> Iterator[TestSetLoaded | EvalProgress | EvalResult]:
+    """The background job: read the test split, then `iter_evaluate` over it."""
+    images, labels = load_split(folder, "test", verify=verify)
+    yield TestSetLoaded(images, labels)
+    yield from iter_evaluate(predictor, images, labels)
+
+
+def _is_progress(item) -> bool:
+    return isinstance(item, (EvalProgress, DownloadProgress))
+
+
+class EvaluateView(QWidget):
+    """Setters: `set_predictor`, `set_data_folder`, `set_result`. Signals: `evaluation_finished`
+    (EvalResult), `evaluation_failed` (message), `input_chosen` (a test image, 28×28 float32
+    ink in 0…1)."""
+
+    evaluation_finished = Signal(object)
+    evaluation_failed = Signal(str)  # what went wrong, also shown in the view
+    input_chosen = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._predictor = None
+        self._folder: Path | None = None  # None: paths.data_dir() when it is needed
+        self._verify = True
+        self._result: EvalResult | None = None
+        self._stored = False
+        self._images: np.ndarray | None = None  # the images of the live result
+        self._predictions = np.empty(0, dtype=np.int64)
+        self._cell: tuple[int, int] | None = None
+        self._pending_images: np.ndarray | None = None  # read by the running job
+        self._job_predictor = None  # the model the running evaluation is for
+        self._error = ""
+        self._offer_fetch = False  # after a checksum failure: download the files again
+        self._job = StreamJob(_is_progress, parent=self)
+        self._job_kind = ""
+        self._job.event_received.connect(self._on_job_event_received)
+        self._job.job_ended.connect(self._on_job_job_ended)
+        self._job.job_failed.connect(self._on_job_job_failed)
+
+        self.run_button = QPushButton("Evaluate on the test set")
+        self.run_button.setToolTip("Run the current model over the MNIST test set again")
+        self.run_button.clicked.connect(self.evaluate)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancel)
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(True)
+        self.summary = QLabel()
+        font = QFont(self.summary.font())
+        font.setPointSizeF(font.pointSizeF() * 1.25)
+        self.summary.setFont(font)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.notice = QLabel()
+        self.notice.setWordWrap(True)
+        self.fetch_button = QPushButton("Download the test set and recompute")
+        self.fetch_button.clicked.connect(self.fetch_and_evaluate)
+        self.normalised_box = QCheckBox("Row-normalised rates")
+        self.normalised_box.setToolTip(
+            "Each row as percentages of its true digit: the recall "
+            "on the diagonal, the confusion rates off it"
+        )
+        self.normalised_box.toggled.connect(self._on_normalised_box_toggled)
+        self.csv_button = QPushButton("Save CSV…")
+        self.csv_button.clicked.connect(self._on_csv_button_clicked)
+        self.png_button = QPushButton("Save PNG…")
+        self.png_button.clicked.connect(self._on_png_button_clicked)
+        self.plot = ConfusionPlot()
+        self.plot.setMinimumSize(380, 340)
+        self.plot.cell_clicked.connect(self._on_plot_cell_clicked)
+        self.table = QTableWidget(0, 5)
+        self.table.setHorizontalHeaderLabels(["digit", "precision", "recall", "F1", "images"])
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setDefaultSectionSize(22)
+        self.pairs = QListWidget()
+        self.pairs.itemClicked.connect(self._on_pairs_item_clicked)
+        self.gallery = Gallery()
+        self.gallery.image_clicked.connect(self._on_gallery_image_clicked)
+
+        top = QHBoxLayout()
+        top.addWidget(self.run_button)
+        top.addWidget(self.cancel_button)
+        top.addWidget(self.progress, 1)
+        top.addStretch(0)
+        notice_row = QHBoxLayout()
+        notice_row.addWidget(self.notice, 1)
+        notice_row.addWidget(self.fetch_button)
+        tools = QHBoxLayout()
+        tools.addWidget(self.normalised_box)
+        tools.addStretch(1)
+        tools.addWidget(self.csv_button)
+        tools.addWidget(self.png_button)
+        left = QWidget()
+        left_column = QVBoxLayout(left)
+        left_column.setContentsMargins(0, 0, 0, 0)
+        left_column.addLayout(tools)
+        left_column.addWidget(self.plot, 1)
+        right = QWidget()
+        right_column = QVBoxLayout(right)
+        right_column.setContentsMargins(0, 0, 0, 0)
+        per_digit = QLabel("<b>Per digit</b>")
+        per_digit.setToolTip(
+            "precision: of the images read as the digit, the share that is it\n"
+            "recall: of the images of the digit, the share read as it\n"
+            "F1: their harmonic mean"
+        )
+        right_column.addWidget(per_digit)
+        right_column.addWidget(self.table, 3)
+        right_column.addWidget(QLabel("<b>Most confused</b> (click to see the images)"))
+        right_column.addWidget(self.pairs, 2)
+        upper = QSplitter(Qt.Orientation.Horizontal)
+        upper.addWidget(left)
+        upper.addWidget(right)
+        upper.setStretchFactor(0, 3)
+        upper.setStretchFactor(1, 2)
+        upper.setSizes([640, 400])
+        body = QSplitter(Qt.Orientation.Vertical)
+        body.addWidget(upper)
+        body.addWidget(self.gallery)
+        body.setStretchFactor(0, 3)
+        body.setStretchFactor(1, 1)
+        body.setSizes([520, 240])
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.summary)
+        layout.addLayout(notice_row)
+        layout.addWidget(body, 1)
+        self._show_state()
+
+    # -- setters --------------------------------------------------------------------------------
+
+    def set_predictor(self, predictor) -> None:
+        """A new current model: its stored evaluation at once, a live one when the data is here."""
+        self.cancel()
+        self._predictor = predictor
+        self._clear_result()
+        card = predictor.model_card() if predictor is not None else {}
+        if isinstance(card.get("test"), dict):
+            with contextlib.suppress(KeyError, TypeError, ValueError):  # damaged: show nothing
+                self.set_result(stored_result(card["test"]), stored=True)
+        self._show_state()
+        if self.isVisible():
+            self._evaluate_if_possible()
+
+    def set_data_folder(self, folder: str | os.PathLike | None, verify: bool = True) -> None:
+        """Where the MNIST test files are (None: the user's data folder); `verify` checks MD5."""
+        self._folder = Path(folder) if folder is not None else None
+        self._verify = verify
+        if self._result is not None and not self._stored:  # computed on other data
+            self.set_predictor(self._predictor)
+        else:
+            self._show_state()
+
+    def set_result(
+        self, result: EvalResult, stored: bool = False, images: np.ndarray | None = None
+    ) -> None:
+        """Show an evaluation; `stored`: read from the model card, without per-image answers."""
+        self._result, self._stored = result, stored
+        self._images = None if stored else images
+        self._predictions = (
+            result.probabilities.argmax(axis=1)
+            if len(result.probabilities)
+            else np.empty(0, dtype=np.int64)
+        )
+        self._cell = None
+        self.plot.set_selected(None)
+        self.plot.set_matrix(result.confusion, self.normalised_box.isChecked())
+        self._fill_table(result)
+        self.pairs.clear()
+        for pair in result.top_confused:
+            item = QListWidgetItem(pair.describe())
+            item.setData(Qt.ItemDataRole.UserRole, (pair.true, pair.pred))
+            self.pairs.addItem(item)
+        if stored:
+            self.gallery.show_message(
+                "The matrix stored in the model card has no images: "
+                "download the test set to see them."
+            )
+        else:
+            self.gallery.show_message("Click a cell of the matrix to see its images.")
+        self._show_state()
+
+    # -- actions --------------------------------------------------------------------------------
+
+    def data_folder(self) -> Path:
+        return self._folder if self._folder is not None else paths.data_dir()
+
+    def has_test_data(self) -> bool:
+        folder = self.data_folder()
+        return all((folder / name).is_file() for name in TEST_FILES)
+
+    def evaluate(self) -> bool:
+        """Start evaluating the current model in the background; False when it cannot start."""
+        if self._predictor is None or self._job.is_busy():
+            return False
+        if not self.has_test_data():
+            self._show_state()
+            return False
+        predictor, folder, verify = self._predictor, self.data_folder(), self._verify
+        started = self._job.start(lambda: evaluation_events(predictor, folder, verify))
+        if started:
+            self._job_kind = "evaluate"
+            self._job_predictor = predictor
+            self._pending_images = None
+            self.progress.setRange(0, 0)
+            self.progress.setFormat("reading the test set…")
+            self._show_state()
+        return started
+
+    def fetch_and_evaluate(self) -> bool:
+        """Download the two test-set files into the data folder, then evaluate."""
+        if self._job.is_busy():
+            return False
+        folder = self.data_folder()
+        checksums = OFFICIAL_MD5 if self._verify else None
+        started = self._job.start(lambda: iter_fetch(folder, files=TEST_FILES, checksums=checksums))
+        if started:
+            self._job_kind = "fetch"
+            self.progress.setRange(0, 0)
+            self.progress.setFormat("downloading…")
+            self._show_state()
+        return started
+
+    def cancel(self) -> None:
+        self._job.cancel()
+
+    def shutdown(self) -> None:
+        """Cancel and wait for the background job (the main window calls this when it closes)."""
+        self._job.wait()
+
+    def is_busy(self) -> bool:
+        return self._job.is_busy()
+
+    def result(self) -> EvalResult | None:
+        return self._result
+
+    def test_images(self) -> np.ndarray | None:
+        """The images behind the shown result (None for a result stored in the model card)."""
+        return self._images
+
+    def is_stored(self) -> bool:
+        return self._stored
+
+    def show_cell(self, true: int, pred: int) -> None:
+        """Open the gallery of the test images of cell (true digit, predicted digit)."""
+        if self._result is None:
+            return
+        self._cell = (true, pred)
+        self.plot.set_selected(self._cell)
+        what = self.plot.describe_cell(true, pred)
+        if self._images is None:
+            self.gallery.show_message(
+                f"{what}. The test images are not on this computer: "
+                "download the test set to see them."
+            )
+            return
+        indices = np.flatnonzero((self._result.labels == true) & (self._predictions == pred))
+        self.gallery.set_images(
+            f"<b>{what}</b> · click an image to make it the current input (Load tab, feature maps)",
+            indices,
+            self._images[indices],
+            self._result.probabilities[indices],
+        )
+
+    def save_csv(self, path: str | os.PathLike) -> Path:
+        """The matrix as shown (counts or row-normalised rates) as CSV."""
+        if self._result is None:
+            raise ValueError("no evaluation to save")
+        return write_confusion_csv(self._result.confusion, path, self.normalised_box.isChecked())
+
+    def save_png(self, path: str | os.PathLike) -> Path:
+        if self._result is None:
+            raise ValueError("no evaluation to save")
+        return render_confusion_png(
+            self._result.confusion, path, self.normalised_box.isChecked(), self._title()
+        )
+
+    # -- display --------------------------------------------------------------------------------
+
+    def _title(self) -> str:
+        name = self._predictor.path.name if self._predictor is not None else "model"
+        stored = " (stored in the model card)" if self._stored else ""
+        accuracy = f", accuracy {self._result.accuracy:.2%}" if self._result else ""
+        return f"{name} on {self._result.n if self._result else 0:,} test images{accuracy}{stored}"
+
+    def _fill_table(self, result: EvalResult) -> None:
+        self.table.setRowCount(len(result.per_class))
+        for row, metrics in enumerate(result.per_class):
+            cells = [
+                str(metrics.digit),
+                f"{metrics.precision:.3f}",
+                f"{metrics.recall:.3f}",
+                f"{metrics.f1:.3f}",
+                f"{metrics.support:,}",
+            ]
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(row, col, item)
+
+    def _clear_result(self) -> None:
+        self._result, self._stored, self._images = None, False, None
+        self._predictions = np.empty(0, dtype=np.int64)
+        self._cell = None
+        self.plot.set_selected(None)
+        self.plot.set_matrix(np.zeros((10, 10), dtype=np.int64))
+        self.table.setRowCount(0)
+        self.pairs.clear()
+        self.gallery.show_message("Click a cell of the matrix to see its images.")
+
+    def _show_state(self) -> None:
+        busy = self._job.is_busy()
+        result = self._result
+        has_data = self.has_test_data()
+        self.run_button.setEnabled(self._predictor is not None and not busy and has_data)
+        self.cancel_button.setVisible(busy)
+        self.progress.setVisible(busy)
+        for button in (self.csv_button, self.png_button):
+            button.setEnabled(result is not None)
+        if result is None:
+            self.summary.setText(
+                "No evaluation yet." if self._predictor is not None else "No model loaded."
+            )
+        else:
+            correct = int(np.trace(result.confusion))
+            where = "CUDA" if result.provider.startswith("CUDA") else "CPU"
+            timing = (
+                " · <i>stored in the model card</i>"
+                if self._stored
+                else f" · {result.seconds:.3f} s of inference on {where}"
+            )
+            self.summary.setText(
+                f"Accuracy <b>{result.accuracy:.2%}</b>: {correct:,} of "
+                f"{result.n:,} test images read right{timing}"
+            )
+        missing = not has_data and not (busy and self._job_kind == "fetch")
+        if self._error:
+            self._set_notice(self._error, ERROR_STYLE)
+        elif self._stored:
+            where = f" The MNIST test set is not in {self.data_folder()}." if missing else ""
+            self._set_notice(
+                "Stored in the model card: the test-set evaluation made when the "
+                f"model was saved.{where}",
+                STORED_STYLE,
+            )
+        elif missing and self._predictor is not None:
+            self._set_notice(f"The MNIST test set is not in {self.data_folder()}.", STORED_STYLE)
+        else:
+            self._set_notice("", "")
+        offer = (missing or self._offer_fetch) and self._predictor is not None
+        self.fetch_button.setVisible(offer)
+        self.fetch_button.setEnabled(not busy)
+
+    def _set_notice(self, text: str, style: str) -> None:
+        self.notice.setText(text)
+        self.notice.setStyleSheet(style)
+        self.notice.setVisible(bool(text))
+
+    # -- slots ----------------------------------------------------------------------------------
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._evaluate_if_possible()
+
+    def closeEvent(self, event) -> None:
+        self.shutdown()
+        super().closeEvent(event)
+
+    def _evaluate_if_possible(self) -> None:
+        """Evaluate once per model when the view is seen and the data is here (under a second)."""
+        live = self._result is not None and not self._stored
+        if self._predictor is not None and not live and self.has_test_data():
+            self.evaluate()
+
+    def _on_job_event_received(self, item) -> None:
+        if isinstance(item, TestSetLoaded):
+            self._error, self._offer_fetch = "", False
+            self._pending_images = item.images
+            self.progress.setRange(0, len(item.images))
+            self.progress.setFormat(f"evaluating %v of {len(item.images):,} images")
+        elif isinstance(item, EvalProgress):
+            self.progress.setRange(0, item.total)
+            self.progress.setValue(item.done)
+        elif isinstance(item, DownloadProgress):
+            if item.total:
+                self.progress.setRange(0, item.total)
+                self.progress.setValue(item.done)
+            self.progress.setFormat(f"downloading {item.file}: %p%")
+        elif isinstance(item, EvalResult):
+            if self._job_predictor is not self._predictor:
+                return  # sent before a cancel: the model has changed since
+            self._error = ""
+            self.set_result(item, stored=False, images=self._pending_images)
+            self.evaluation_finished.emit(item)
+
+    def _on_job_job_ended(self, cancelled: bool) -> None:
+        kind, self._job_kind = self._job_kind, ""
+        self._reset_progress()
+        self._show_state()
+        if kind == "fetch" and not cancelled:
+            self._error = ""
+            self.evaluate()
+        elif cancelled and self._job_predictor is not self._predictor and self.isVisible():
+            self._evaluate_if_possible()  # a new model came while the old one was evaluated
+
+    def _on_job_job_failed(self, error: Exception) -> None:
+        kind, self._job_kind = self._job_kind, ""
+        self._reset_progress()
+        self._offer_fetch = isinstance(error, DataCorrupt)
+        if isinstance(error, DataUnavailable):
+            self._error = str(error)
+        else:
+            action = "download the test set" if kind == "fetch" else "evaluate"
+            self._error = f"Could not {action}: {error}"
+        self._show_state()
+        self.evaluation_failed.emit(self._error)
+
+    def _reset_progress(self) -> None:
+        """Leave the busy animation (range 0…0) when no job runs: no style animation keeps going."""
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+
+    def _on_normalised_box_toggled(self, checked: bool) -> None:
+        if self._result is not None:
+            self.plot.set_matrix(self._result.confusion, checked)
+
+    def _on_plot_cell_clicked(self, true: int, pred: int) -> None:
+        self.show_cell(true, pred)
+
+    def _on_pairs_item_clicked(self, item: QListWidgetItem) -> None:
+        self.show_cell(*item.data(Qt.ItemDataRole.UserRole))
+
+    def _on_gallery_image_clicked(self, index: int) -> None:
+        if self._images is not None:
+            self.input_chosen.emit(self._images[index].astype(np.float32) * np.float32(1 / 255))
+
+    def _on_csv_button_clicked(self) -> None:
+        self._ask_and_save(
+            "Save the confusion matrix as CSV", "confusion.csv", "CSV (*.csv)", self.save_csv
+        )
+
+    def _on_png_button_clicked(self) -> None:
+        self._ask_and_save(
+            "Save the confusion matrix as PNG", "confusion.png", "PNG image (*.png)", self.save_png
+        )
+
+    def _ask_and_save(self, caption: str, name: str, filter_: str, save) -> None:
+        start = str(Path.home() / name)
+        chosen, _ = QFileDialog.getSaveFileName(self, caption, start, filter_)
+        if not chosen:
+            return
+        try:
+            save(chosen)
+        except OSError as exc:
+            QMessageBox.warning(self, caption, str(exc))

@@ -1,0 +1,1 @@
+"""Background work: runners that iterate core generators off the UI thread."""

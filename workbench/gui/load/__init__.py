@@ -1,0 +1,1 @@
+"""The Load view: a photo, its digit boxes and the digits in reading order."""

@@ -1,0 +1,1 @@
+"""The feature-map dock: every layer's activations, tiles and the detail dialog."""

@@ -1,0 +1,1 @@
+"""The report dialog and the report's Qt figures."""

@@ -1,0 +1,153 @@
+"""File → Export report…: pick the sections, the runs to show and where to write the report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from workbench.core.evaluation.evaluation import EvalResult
+from workbench.core.report.document import (
+    SECTION_TITLES,
+    SECTIONS,
+    InputLog,
+    build_report,
+    run_curves,
+)
+from workbench.core.report.html import report_html
+from workbench.core.training.runs import list_summaries, read_history
+
+
+class ReportDialog(QDialog):
+    """Builds the report with the core builder; `report_written(html path)` when it is done."""
+
+    report_written = Signal(Path)
+
+    def __init__(
+        self,
+        predictor,
+        input_log: InputLog | None = None,
+        evaluation: EvalResult | None = None,
+        test_images: np.ndarray | None = None,
+        chosen_input: np.ndarray | None = None,
+        folder: Path | None = None,
+        parent: QWidget | None = None,
+    ):
+        super().__init__(parent)
+        self.setWindowTitle("Export report")
+        self._predictor = predictor
+        self._log = input_log or InputLog()
+        self._evaluation, self._stored = evaluation, False
+        if evaluation is None and predictor.model_card().get("test"):
+            from workbench.core.evaluation.exports import stored_result
+
+            self._evaluation, self._stored = stored_result(predictor.model_card()["test"]), True
+        self._images = test_images
+        self._chosen = chosen_input
+        self.checks: dict[str, QCheckBox] = {}
+        sections = QVBoxLayout()
+        for name in SECTIONS:
+            box = QCheckBox(SECTION_TITLES[name])
+            box.setChecked(True)
+            sections.addWidget(box)
+            self.checks[name] = box
+        if not len(self._log):
+            self.checks["inputs"].setText("Your own inputs (none classified yet)")
+        self.runs = QListWidget()
+        self.runs.setSelectionMode(QListWidget.SelectionMode.MultiSelection)
+        for summary in list_summaries():
+            if summary.state == "damaged":
+                continue
+            item = QListWidgetItem(f"{summary.name} — {summary.state} — {summary.settings}")
+            item.setData(Qt.ItemDataRole.UserRole, str(summary.path))
+            self.runs.addItem(item)
+        self.path = QLineEdit(str((folder or Path.home()) / "workbench-report.html"))
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._on_browse_clicked)
+        where = QHBoxLayout()
+        where.addWidget(self.path, 1)
+        where.addWidget(browse)
+        self.pdf = QCheckBox("Also print a PDF beside it")
+        self.pdf.setChecked(True)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Close
+        )
+        buttons.accepted.connect(self.export)
+        buttons.rejected.connect(self.reject)
+        form = QFormLayout()
+        form.addRow("Sections", sections)
+        note = "" if self.runs.count() else " (no saved runs: the model's own training)"
+        form.addRow(f"Runs to show{note}", self.runs)
+        form.addRow("Save as", where)
+        form.addRow("", self.pdf)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.status)
+        layout.addWidget(buttons)
+
+    def chosen_sections(self) -> list[str]:
+        return [name for name, box in self.checks.items() if box.isChecked()]
+
+    def chosen_runs(self) -> list[Path]:
+        return [Path(item.data(Qt.ItemDataRole.UserRole)) for item in self.runs.selectedItems()]
+
+    def export(self) -> Path | None:
+        """Build and write the report (HTML, and PDF when asked); None if it failed."""
+        from workbench.gui.report.report_figures import pdf_supported, qt_figures, write_pdf
+
+        target = Path(self.path.text()).expanduser()
+        if target.suffix.lower() not in (".html", ".htm"):
+            target = target.with_suffix(".html")
+        try:
+            runs = [run_curves(read_history(path), path.name) for path in self.chosen_runs()]
+            report = build_report(
+                self._predictor,
+                self.chosen_sections(),
+                runs=runs,
+                evaluation=self._evaluation,
+                stored=self._stored,
+                test_images=self._images,
+                chosen_input=self._chosen,
+                inputs=self._log.items(),
+                figures=qt_figures(),
+            )
+            html = report_html(report)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(html, encoding="utf-8")
+            written = [target.name]
+            if self.pdf.isChecked():
+                if pdf_supported():
+                    written.append(write_pdf(html, target.with_suffix(".pdf")).name)
+                else:
+                    written.append("no PDF: this Qt cannot print one")
+        except (OSError, ValueError) as exc:
+            self.status.setText(f"Could not write the report: {exc}")
+            return None
+        self.status.setText(f"Wrote {', '.join(written)} in {target.parent}")
+        self.report_written.emit(target)
+        return target
+
+    def _on_browse_clicked(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Save report", self.path.text(), "HTML page (*.html)"
+        )
+        if name:
+            self.path.setText(name)

@@ -1,0 +1,1 @@
+"""The Train view: run settings, live curves, the runs table and comparisons."""

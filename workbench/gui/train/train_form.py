@@ -1,0 +1,182 @@
+"""The settings of a new run (architecture, optimizer, …), Start/Stop, and the comparisons."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QDoubleValidator
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from workbench.core.training.comparisons import COMPARISONS, describe_difference, number
+from workbench.core.training.config import TrainConfig
+
+# The view's default run is the core's default recipe (LeNet-5, 99 % validation in 8 epochs).
+DEFAULT_SETTINGS: dict[str, Any] = {
+    k: v for k, v in dataclasses.asdict(TrainConfig()).items() if k != "threads"
+}
+CHOICES = {
+    "preset": [("LeNet-5", "lenet5"), ("1 conv layer", "conv1"), ("2 conv layers", "conv2")],
+    "activation": [("ReLU", "relu"), ("tanh", "tanh"), ("sigmoid", "sigmoid")],
+    "pooling": [("max", "max"), ("average", "avg")],
+    "optimizer": [("Adam", "adam"), ("SGD", "sgd")],
+    "schedule": [("constant", "constant"), ("cosine decay", "cosine"), ("one-cycle", "onecycle")],
+}
+RATES = ["1", "0.1", "0.01", "0.003", "0.001", "0.0001", "1e-5"]
+
+
+class TrainForm(QWidget):
+    """Emits `start_requested`, `stop_requested` and `comparison_requested(name)`."""
+
+    start_requested = Signal()
+    stop_requested = Signal()
+    comparison_requested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._extra: dict[str, Any] = {}  # settings without a widget (tests, scripts)
+        self.name = QLineEdit()
+        self.name.setPlaceholderText("automatic")
+        self.combos: dict[str, QComboBox] = {}
+        for key, items in CHOICES.items():
+            combo = QComboBox()
+            for text, value in items:
+                combo.addItem(text, value)
+            self.combos[key] = combo
+        self.learning_rate = QComboBox()
+        self.learning_rate.setEditable(True)
+        self.learning_rate.addItems(RATES)
+        validator = QDoubleValidator(1e-9, 100.0, 9, self)
+        validator.setNotation(QDoubleValidator.Notation.ScientificNotation)
+        self.learning_rate.setValidator(validator)
+        self.momentum = QDoubleSpinBox()
+        self.momentum.setRange(0.0, 0.999)
+        self.momentum.setDecimals(3)
+        self.momentum.setSingleStep(0.1)
+        self.batch_size = QSpinBox()
+        self.batch_size.setRange(1, 8192)
+        self.epochs = QSpinBox()
+        self.epochs.setRange(1, 1000)
+        self.augment = QCheckBox("shifts, rotations, stroke width")
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 2**31 - 1)
+        form = QFormLayout()
+        form.addRow("Name", self.name)
+        form.addRow("Architecture", self.combos["preset"])
+        form.addRow("Activation", self.combos["activation"])
+        form.addRow("Pooling", self.combos["pooling"])
+        form.addRow("Optimizer", self.combos["optimizer"])
+        form.addRow("Learning rate", self.learning_rate)
+        form.addRow("Momentum", self.momentum)
+        form.addRow("Schedule", self.combos["schedule"])
+        form.addRow("Batch size", self.batch_size)
+        form.addRow("Epochs", self.epochs)
+        form.addRow("Augmentation", self.augment)
+        form.addRow("Seed", self.seed)
+        self.start_button = QPushButton("Start")
+        self.start_button.setDefault(True)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setEnabled(False)
+        self.stop_button.setToolTip("Stop now; the last finished epoch's checkpoint is kept")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.start_button)
+        buttons.addWidget(self.stop_button)
+        new_run = QGroupBox("New run")
+        column = QVBoxLayout(new_run)
+        column.addLayout(form)
+        column.addLayout(buttons)
+
+        compare = QGroupBox("Compare (queues runs: same seed, split and epochs)")
+        grid = QGridLayout(compare)
+        self.comparison_buttons: dict[str, QPushButton] = {}
+        for index, name in enumerate(COMPARISONS):
+            button = QPushButton(name.capitalize())
+            button.setToolTip(comparison_tooltip(name))
+            button.clicked.connect(lambda _=False, n=name: self.comparison_requested.emit(n))
+            grid.addWidget(button, index // 2, index % 2)
+            self.comparison_buttons[name] = button
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(new_run)
+        layout.addWidget(compare)
+        layout.addStretch(1)
+        self.combos["optimizer"].currentIndexChanged.connect(self._on_optimizer_changed)
+        self.start_button.clicked.connect(self.start_requested)
+        self.stop_button.clicked.connect(self.stop_requested)
+        self.set_settings(DEFAULT_SETTINGS)
+
+    # -- values -------------------------------------------------------------------------------
+
+    def settings(self) -> dict[str, Any]:
+        """The run's settings as TrainConfig fields (raises ValueError for a bad learning rate)."""
+        text = self.learning_rate.currentText().strip()
+        try:
+            rate = float(text)
+        except ValueError:
+            raise ValueError(f"learning rate {text!r} is not a number") from None
+        if not rate > 0:
+            raise ValueError("the learning rate must be positive")
+        values = dict(DEFAULT_SETTINGS)
+        values.update({key: combo.currentData() for key, combo in self.combos.items()})
+        values.update(
+            learning_rate=rate,
+            momentum=round(self.momentum.value(), 3),
+            batch_size=self.batch_size.value(),
+            epochs=self.epochs.value(),
+            augment=self.augment.isChecked(),
+            seed=self.seed.value(),
+        )
+        values.update(self._extra)
+        return values
+
+    def set_settings(self, values: dict[str, Any]) -> None:
+        """Show `values` (any subset of the settings); val_size and weight_decay are kept too."""
+        merged = {**self.settings_or_default(), **values}
+        for key, combo in self.combos.items():
+            index = combo.findData(merged[key])
+            if index >= 0:
+                combo.setCurrentIndex(index)
+        self.learning_rate.setCurrentText(number(float(merged["learning_rate"])))
+        self.momentum.setValue(float(merged["momentum"]))
+        self.batch_size.setValue(int(merged["batch_size"]))
+        self.epochs.setValue(int(merged["epochs"]))
+        self.augment.setChecked(bool(merged["augment"]))
+        self.seed.setValue(int(merged["seed"]))
+        self._extra.update({k: v for k, v in values.items() if k in ("val_size", "weight_decay")})
+        self._on_optimizer_changed()
+
+    def settings_or_default(self) -> dict[str, Any]:
+        try:
+            return self.settings()
+        except ValueError:
+            return dict(DEFAULT_SETTINGS)
+
+    def run_name(self) -> str:
+        return self.name.text().strip()
+
+    def set_running(self, running: bool) -> None:
+        self.stop_button.setEnabled(running)
+
+    def _on_optimizer_changed(self, _index: int = 0) -> None:
+        sgd = self.combos["optimizer"].currentData() == "sgd"
+        self.momentum.setEnabled(sgd)
+        self.momentum.setToolTip("" if sgd else "Adam has no momentum setting")
+
+
+def comparison_tooltip(name: str) -> str:
+    labels = describe_difference(COMPARISONS[name])
+    return f"Queue {len(labels)} runs: " + " vs ".join(labels)

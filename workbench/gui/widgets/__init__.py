@@ -1,0 +1,1 @@
+"""Shared widgets: QImage/numpy conversion, notices, image export, the model menu."""

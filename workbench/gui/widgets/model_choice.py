@@ -1,0 +1,81 @@
+"""The Model menu: open another model file, go back to the shipped one, choose CPU / CUDA / auto."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
+
+from workbench.core.model.files import FILE_FILTER
+
+DEVICE_LABELS = {"auto": "Auto (CUDA if available)", "cpu": "CPU", "cuda": "CUDA"}
+
+
+class ModelMenu(QMenu):
+    """Asks which model and device; the main window loads them and reports back."""
+
+    open_requested = Signal()
+    shipped_requested = Signal()
+    device_chosen = Signal(str)
+    about_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__("&Model", parent)
+        self.open_action = self.addAction("&Open model…")
+        self.open_action.setShortcut(QKeySequence("Ctrl+Shift+O"))
+        self.open_action.setStatusTip(
+            "Open an ONNX model exported by the workbench, or a checkpoint it saved (.safetensors)"
+        )
+        self.open_action.triggered.connect(self.open_requested)
+        self.shipped_action = self.addAction("Use the &shipped LeNet-5")
+        self.shipped_action.triggered.connect(self.shipped_requested)
+        self.addSeparator()
+        devices = self.addMenu("&Device")
+        self._device_group = QActionGroup(self)
+        self.device_actions: dict[str, QAction] = {}
+        for device, label in DEVICE_LABELS.items():
+            action = devices.addAction(label)
+            action.setCheckable(True)
+            action.triggered.connect(lambda _checked=False, d=device: self.device_chosen.emit(d))
+            self._device_group.addAction(action)
+            self.device_actions[device] = action
+        self.addSeparator()
+        self.about_action = self.addAction("About this &model…")
+        self.about_action.triggered.connect(self.about_requested)
+
+    def set_device(self, device: str) -> None:
+        self.device_actions[device].setChecked(True)
+
+    def set_busy(self, busy: bool) -> None:
+        for action in (self.open_action, self.shipped_action, *self.device_actions.values()):
+            action.setEnabled(not busy)
+
+
+def ask_model_path(parent: QWidget, folder: str) -> Path | None:
+    name, _ = QFileDialog.getOpenFileName(
+        parent, "Open model", folder, f"{FILE_FILTER};;All files (*)"
+    )
+    return Path(name) if name else None
+
+
+def describe_model(predictor) -> str:
+    """A few lines for the About-this-model box: file, runtime, layers, training summary."""
+    spec = predictor.spec
+    lines = [
+        f"<b>{predictor.path.name}</b>",
+        f"runs on {predictor.describe().split(' on ')[-1]} ({predictor.provider})",
+    ]
+    if spec is not None:
+        lines.append(
+            f"network: {spec.name}, layers {', '.join(l.name for l in spec.layers)}, "
+            f"activation {spec.activation}, pooling {spec.pooling}"
+        )
+    card = predictor.model_card()
+    accuracy = (card.get("test") or {}).get("accuracy") if isinstance(card, dict) else None
+    if accuracy is not None:
+        lines.append(f"test accuracy {accuracy:.2%}")
+    if predictor.notice:
+        lines.append(f"<i>{predictor.notice}</i>")
+    return "<br>".join(lines)
