@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
+from workbench.cli.common import EXIT_FAILED, EXIT_OK, EXIT_UNUSABLE, add_model, say
 from workbench.core import paths
 from workbench.core.report.document import SECTIONS
-
-EXIT_OK, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
-
-
-def _say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
 
 
 def add_report_parser(subparsers) -> argparse.ArgumentParser:
@@ -22,12 +16,7 @@ def add_report_parser(subparsers) -> argparse.ArgumentParser:
         help="write a report (model, training, evaluation, insides) as HTML and PDF",
         description="One self-contained HTML file with the images embedded; --pdf prints it too.",
     )
-    p.add_argument(
-        "--model",
-        type=Path,
-        default=None,
-        help="an ONNX model exported by the workbench (default: the shipped LeNet-5)",
-    )
+    add_model(p, device=False)
     p.add_argument(
         "--run",
         action="append",
@@ -100,9 +89,9 @@ def _evaluation(args: argparse.Namespace, predictor):
         return evaluate(predictor, images, labels), False, images
     test = predictor.model_card().get("test")
     if test:
-        _say(f"notice: no test set in {folder}: using the evaluation stored with the model")
+        say(f"notice: no test set in {folder}: using the evaluation stored with the model")
         return stored_result(test), True, None
-    _say(f"notice: no test set in {folder} and none stored with the model: no evaluation")
+    say(f"notice: no test set in {folder} and none stored with the model: no evaluation")
     return None, False, None
 
 
@@ -136,7 +125,7 @@ def report_command(args: argparse.Namespace) -> int:
             figures=figures,
         )
     except (ModelLoadError, ValueError, OSError) as exc:
-        _say(f"error: {exc}")
+        say(f"error: {exc}")
         return EXIT_UNUSABLE
     html = report_html(report)
     try:
@@ -144,15 +133,15 @@ def report_command(args: argparse.Namespace) -> int:
 
         with atomic_writer(args.out, "w") as handle:
             handle.write(html)
-        _say(f"wrote {args.out} ({', '.join(report.sections())})")
+        say(f"wrote {args.out} ({', '.join(report.sections())})")
         if args.pdf:
             from workbench.gui.report.report_figures import pdf_supported, write_pdf
 
             if not pdf_supported():
-                _say("notice: this Qt cannot print PDF; wrote the HTML only")
+                say("notice: this Qt cannot print PDF; wrote the HTML only")
                 return EXIT_FAILED
-            _say(f"wrote {write_pdf(html, args.pdf)}")
+            say(f"wrote {write_pdf(html, args.pdf)}")
     except OSError as exc:
-        _say(f"error: {exc}")
+        say(f"error: {exc}")
         return EXIT_FAILED
     return EXIT_OK

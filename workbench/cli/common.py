@@ -1,0 +1,93 @@
+"""What every subcommand shares: exit codes, output, the --model and --data-dir options."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from workbench.core import paths
+
+EXIT_OK, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
+
+
+def emit(value: Any) -> None:
+    """One JSON line on standard output (the scripting contract): strict JSON, never NaN."""
+    sys.stdout.write(json.dumps(value, allow_nan=False) + "\n")
+    sys.stdout.flush()
+
+
+def say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def add_model(p: argparse.ArgumentParser, device: bool = True) -> None:
+    """The one --model option (and --device where the command runs the model)."""
+    p.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        help="an ONNX model exported by the workbench (default: the shipped LeNet-5)",
+    )
+    if not device:
+        return
+    p.add_argument(
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        default="auto",
+        help="where to run: cuda falls back to cpu with a notice",
+    )
+
+
+def add_data(p: argparse.ArgumentParser, own_files: bool = True) -> None:
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="folder with the MNIST IDX files (default: $WORKBENCH_DATA, else "
+        "mnist/ in the user data folder)",
+    )
+    if own_files:
+        p.add_argument(
+            "--no-verify",
+            action="store_true",
+            help="use the IDX files in --data-dir as they are, without the MNIST "
+            "checksums (for your own data set under the MNIST file names)",
+        )
+
+
+def load_predictor(args: argparse.Namespace):
+    from workbench.core.recognition.predictor import ModelLoadError, Predictor
+
+    try:
+        predictor = Predictor(args.model or paths.SHIPPED_MODEL, device=args.device)
+    except ModelLoadError as exc:
+        say(f"error: {exc}")
+        return None
+    if predictor.notice:
+        say(f"notice: {predictor.notice}")
+    return predictor
+
+
+def fetch_data(folder_arg: Path | None, quiet: bool = False, verify: bool = True) -> Path | None:
+    """The MNIST folder with its four files, downloading what is missing or corrupt."""
+    from workbench.core.data.mnist import OFFICIAL_MD5, DataCorrupt, DataUnavailable, ensure_mnist
+
+    last = {"file": None}
+
+    def progress(event) -> None:
+        if quiet:
+            return
+        if event.file != last["file"]:
+            last["file"] = event.file
+            say(f"downloading {event.file} from {event.mirror}")
+
+    try:
+        return ensure_mnist(
+            folder_arg, progress=progress, checksums=OFFICIAL_MD5 if verify else None
+        )
+    except (DataUnavailable, DataCorrupt, OSError) as exc:
+        say(f"error: {exc}")
+        return None

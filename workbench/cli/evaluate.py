@@ -1,0 +1,159 @@
+"""`workbench eval`, `bench` and `data`: the test set, the speed figures, the MNIST folder."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from workbench.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_UNUSABLE,
+    add_data,
+    add_model,
+    emit,
+    fetch_data,
+    load_predictor,
+    say,
+)
+from workbench.core import paths
+
+
+def add_parsers(sub) -> None:
+    p = sub.add_parser("eval", help="evaluate a model on the MNIST test set")
+    add_model(p)
+    add_data(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--csv", type=Path, metavar="FILE", help="write the confusion matrix as CSV")
+    p.add_argument("--png", type=Path, metavar="FILE", help="draw the confusion matrix as PNG")
+    p.add_argument(
+        "--misclassified",
+        type=Path,
+        metavar="DIR",
+        help="write each wrongly read test image to DIR as INDEX_trueT_predP_pCONF.png",
+    )
+
+    p = sub.add_parser(
+        "bench",
+        help="measure speed: inference, drawing, evaluation, training",
+        description="Every speed figure of the workbench in one run, warmed up, "
+        "with thread counts stated.",
+    )
+    add_model(p)
+    add_data(p, own_files=False)
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="CPU threads for onnxruntime and torch (default: all cores)",
+    )
+    p.add_argument("--runs", type=int, default=2000, help="timed calls per latency figure")
+    p.add_argument("--skip-training", action="store_true", help="leave out the training figures")
+    p.add_argument("--skip-gui", action="store_true", help="leave out the window figures")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = sub.add_parser("data", help="download and verify the MNIST files")
+    add_data(p, own_files=False)
+    p.add_argument("--verify", action="store_true", help="only check, do not download")
+
+
+def data_command(args: argparse.Namespace) -> int:
+    from workbench.core.data.mnist import file_status
+
+    folder = paths.data_dir(args.data_dir)
+    if not args.verify and fetch_data(args.data_dir) is None:
+        return EXIT_UNUSABLE
+    status = file_status(folder)
+    for name, state in status.items():
+        print(f"{name}: {state}")
+    print(f"folder: {folder}")
+    return EXIT_OK if all(s == "ok" for s in status.values()) else EXIT_FAILED
+
+
+def eval_command(args: argparse.Namespace) -> int:
+    from workbench.core.data.mnist import load_split
+    from workbench.core.evaluation.evaluation import evaluate
+
+    predictor = load_predictor(args)
+    if predictor is None:
+        return EXIT_UNUSABLE
+    folder = fetch_data(args.data_dir, quiet=args.json, verify=not args.no_verify)
+    if folder is None:
+        return EXIT_UNUSABLE
+    try:
+        images, labels = load_split(folder, "test", verify=not args.no_verify)
+    except (ValueError, OSError) as exc:
+        say(f"error: {exc}")
+        return EXIT_UNUSABLE
+    result = evaluate(predictor, images, labels)
+    written = _write_eval_files(args, result, images, labels, predictor)
+    if args.json:
+        emit(result.to_json())
+        return EXIT_OK if written else EXIT_FAILED
+    print(f"model: {predictor.describe()}")
+    print(
+        f"accuracy: {result.accuracy:.2%} of {result.n} test images "
+        f"({result.seconds:.3f} s of inference)"
+    )
+    print("digit  precision  recall  f1      support")
+    for row in result.per_class:
+        print(
+            f"{row.digit:>5}  {row.precision:9.4f}  {row.recall:6.4f}  {row.f1:.4f}  "
+            f"{row.support:7d}"
+        )
+    print("most confused: " + "; ".join(p.describe() for p in result.top_confused[:5]))
+    return EXIT_OK if written else EXIT_FAILED
+
+
+def _write_eval_files(args: argparse.Namespace, result, images, labels, predictor) -> bool:
+    """The files `eval` was asked for (--csv, --png, --misclassified); False if one failed."""
+    from workbench.core.evaluation.exports import write_confusion_csv, write_misclassified
+
+    try:
+        if args.csv:
+            say(f"wrote {write_confusion_csv(result.confusion, args.csv)}")
+        if args.png:
+            from workbench.gui.evaluate.confusion_plot import render_confusion_png  # Qt, offscreen
+
+            name, accuracy = predictor.path.name, result.accuracy
+            title = f"{name}: {accuracy:.2%} right of {result.n:,} test images"
+            say(f"wrote {render_confusion_png(result.confusion, args.png, title=title)}")
+        if args.misclassified:
+            wrong = write_misclassified(args.misclassified, images, labels, result.probabilities)
+            say(f"wrote {len(wrong)} misclassified images to {args.misclassified}")
+    except OSError as exc:
+        say(f"error: {exc}")
+        return False
+    return True
+
+
+def bench_command(args: argparse.Namespace) -> int:
+    import os
+
+    from workbench.core import bench
+    from workbench.core.data.mnist import load_split
+
+    threads = args.threads or os.cpu_count() or 1
+    folder = fetch_data(args.data_dir, quiet=args.json)
+    if folder is None:
+        return EXIT_UNUSABLE
+    test_images, test_labels = load_split(folder, "test")
+    model = args.model or paths.SHIPPED_MODEL
+    say("timing inference ...")
+    report = bench.bench_inference(
+        model, args.device, threads, test_images, test_labels, runs=args.runs
+    )
+    if not args.skip_training:
+        say("timing a training epoch and the time to 99 % validation accuracy ...")
+        train_images, train_labels = load_split(folder, "train")
+        report.figures["training"] = bench.bench_training(train_images, train_labels, threads)
+    if not args.skip_gui:
+        say("timing the window ...")
+        from workbench.gui.bench_gui import bench_window
+
+        report.figures["window"] = bench_window(folder)
+    if args.json:
+        emit(report.to_json())
+    else:
+        print(bench.format_report(report))
+    return EXIT_OK
