@@ -65,6 +65,8 @@ def setup_logging(level: int = logging.INFO) -> Path | None:
     except OSError:
         return None
     handler._workbench = True  # type: ignore[attr-defined]
+    # Our own INFO lines; from libraries (onnxscript chatters on every export) warnings only.
+    handler.addFilter(lambda r: r.name.startswith("workbench") or r.levelno >= logging.WARNING)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
     root.setLevel(min(root.level or level, level))
