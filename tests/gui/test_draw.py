@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt
 
 from workbench.gui.draw.canvas import MODEL_SIDE, DrawingCanvas, Stroke
 from workbench.gui.draw.draw_view import DrawView
@@ -121,3 +121,36 @@ def test_brush_and_threshold_are_remembered(window, qtbot, predictor, model_path
     assert again.draw_view.canvas.brush_width() == pytest.approx(0.12)
     assert again.draw_view.threshold_value() == pytest.approx(0.8)
     again.close()
+
+
+class PaintRects(QObject):
+    """Records the region of every paint event a widget gets."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rects = []
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.rects.append(event.rect())
+        return False
+
+
+def test_first_stroke_after_clear_repaints_the_placeholder_away(qtbot):
+    canvas = DrawingCanvas()
+    qtbot.addWidget(canvas)
+    canvas.resize(300, 300)
+    canvas.show()
+    qtbot.waitExposed(canvas)
+    canvas.draw_stroke([(0.1, 0.1), (0.2, 0.1)])
+    canvas.clear()
+    qtbot.wait(30)
+    spy = PaintRects()
+    canvas.installEventFilter(spy)
+    # a short stroke in a corner, far from the centred placeholder text
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=QPoint(20, 20))
+    qtbot.waitUntil(lambda: spy.rects != [])
+    assert any(r.contains(canvas.rect().center()) for r in spy.rects)
+    qtbot.mouseMove(canvas, QPoint(30, 22))
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=QPoint(30, 22))
+    canvas.removeEventFilter(spy)

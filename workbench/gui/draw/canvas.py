@@ -127,9 +127,12 @@ class DrawingCanvas(QWidget):
     # -- drawing --------------------------------------------------------------------------------
 
     def _begin(self, stroke: Stroke, point: QPointF) -> None:
+        was_empty = self.is_empty()
         self._current = stroke
         stroke.points.append(point)
         self._paint_segment(stroke, point, point)
+        if was_empty:
+            self.update()  # the whole sheet: the "draw a digit here" placeholder goes at once
 
     def _extend(self, point: QPointF) -> None:
         stroke = self._current
