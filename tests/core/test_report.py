@@ -17,14 +17,9 @@ from workbench.core.evaluation.evaluation import evaluate
 from workbench.core.model.checkpoint import checkpoint_path, load_network
 from workbench.core.model.export import export_onnx
 from workbench.core.recognition.predictor import Predictor
-from workbench.core.report.document import (
-    ClassifiedInput,
-    InputLog,
-    build_report,
-    run_curves,
-    write_report,
-)
+from workbench.core.report.document import build_report, run_curves, write_report
 from workbench.core.report.html import report_html
+from workbench.core.report.sections import ClassifiedInput, InputLog
 from workbench.core.training.loop import TrainConfig, train
 from workbench.core.training.runs import read_history
 
@@ -141,7 +136,7 @@ def test_numbers_equal_eval_json_and_the_views(trained, evaluated):
     for row in result.per_class:
         assert f"<td>{row.recall:.4f}</td>" in per_class and f"<td>{row.support}</td>" in per_class
     params = re.search(r'<table id="anatomy">.*?<b>([\d,]+)</b>', html).group(1)
-    from workbench.core.model.spec import anatomy
+    from workbench.core.model.anatomy import anatomy
 
     assert int(params.replace(",", "")) == anatomy(predictor.spec).parameters
 

@@ -9,7 +9,7 @@ import pytest
 
 from workbench.cli import main
 from workbench.core import paths
-from workbench.core.model.spec import anatomy
+from workbench.core.model.anatomy import anatomy
 from workbench.core.recognition.predictor import Predictor
 
 pytestmark = pytest.mark.skipif(not paths.SHIPPED_MODEL.is_file(), reason="no shipped model yet")

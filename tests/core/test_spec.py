@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from workbench.core.model.spec import PRESETS, LayerSpec, ModelSpec, SpecError, anatomy, preset
+from workbench.core.model.anatomy import anatomy
+from workbench.core.model.spec import PRESETS, LayerSpec, ModelSpec, SpecError, preset
 
 
 def out_size(size: int, kernel: int, stride: int = 1, pad: int = 0, dilation: int = 1) -> int:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
 
 from workbench.core.model.spec import PRESETS
-from workbench.gui.anatomy.anatomy_view import COLUMNS, EXAMPLES, AnatomyView, filter_mosaic
+from workbench.gui.anatomy.anatomy_view import COLUMNS, EXAMPLES, AnatomyView
 
 SHAPE, PARAMS, MACS, RF = (
     COLUMNS.index(c) for c in ("output shape", "parameters", "MACs", "receptive field")
@@ -172,21 +171,6 @@ def test_current_model_table_and_conv_filters(view, trained_like_model):
     view.source_box.setCurrentIndex(0)
     assert view.filter_layers() == ["conv1", "conv2"]
     assert "61,706" in view.copy_table()
-
-
-def test_filter_mosaic_layout_and_colours():
-    weights = np.zeros((16, 6, 5, 5), np.float32)
-    weights[3, 2] = 1.0  # filter 3, input channel 2: all positive (red)
-    weights[0, 0] = -1.0
-    mosaic = filter_mosaic(weights)
-    tile, gap = 24 // 5 * 5, 2
-    assert mosaic.shape == (16 * (tile + gap) - gap, 6 * (tile + gap) - gap, 3)
-    red = mosaic[3 * (tile + gap) + 1, 2 * (tile + gap) + 1]
-    blue = mosaic[1, 1]
-    white = mosaic[1 * (tile + gap) + 1, 1]
-    assert red[0] > red[2] and blue[2] > blue[0] and white.min() > 230
-    single = filter_mosaic(np.ones((6, 1, 5, 5), np.float32))
-    assert single.shape == (2 * 42 - 2, 3 * 42 - 2, 3)  # one channel in: a 2×3 grid of 40 px
 
 
 def test_every_example_is_a_valid_model(view):

@@ -9,7 +9,8 @@ import numpy as np
 from PIL import Image
 
 from workbench.core.evaluation.exports import stored_result
-from workbench.core.report.document import ClassifiedInput, InputLog, card_run, pillow_curves
+from workbench.core.report.document import card_run, pillow_curves
+from workbench.core.report.sections import ClassifiedInput, InputLog
 from workbench.gui.report.report_dialog import ReportDialog
 from workbench.gui.report.report_figures import (
     confusion_figure,

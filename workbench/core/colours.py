@@ -65,8 +65,16 @@ def scale_index(values: np.ndarray, low: float, high: float) -> np.ndarray:
     return index.astype(np.uint8)
 
 
-def colourise(values: np.ndarray, low: float, high: float, lut: np.ndarray) -> np.ndarray:
-    """uint8 RGB (…, 3) of `values` on the scale low → high."""
+def colourise(
+    values: np.ndarray,
+    low: float | None = None,
+    high: float | None = None,
+    lut: np.ndarray | None = None,
+) -> np.ndarray:
+    """uint8 RGB (…, 3) of `values` on the scale low → high of `lut`; without a scale, on the
+    values' own `layer_scale` (as the Feature maps view colours a layer)."""
+    if low is None or high is None or lut is None:
+        low, high, lut = layer_scale(np.asarray(values))
     return lut[scale_index(values, low, high)]
 
 

@@ -25,9 +25,9 @@ from workbench.core.model.files import is_checkpoint, open_model
 from workbench.core.recognition.explanation import occlusion_map
 from workbench.core.recognition.predictor import ModelLoadError
 from workbench.core.recognition.preprocessing import to_mnist
-from workbench.core.report.document import ClassifiedInput, InputLog
+from workbench.core.report.sections import ClassifiedInput, InputLog
 from workbench.gui.draw.draw_view import DrawView
-from workbench.gui.jobs.workers import JobRunner
+from workbench.gui.jobs.stream_worker import StreamJob
 from workbench.gui.load.load_view import IMAGE_FILTER, LoadView, sample_title
 from workbench.gui.maps.feature_maps import FeatureMapsView, layer_infos
 from workbench.gui.widgets.export_image import (
@@ -76,7 +76,7 @@ class MainWindow(QMainWindow):
         self._source = DRAW
         self.input_log = InputLog()  # what the user had read since the window opened (report)
         self._drawing_number = 1
-        self._model_jobs = JobRunner(self)
+        self._model_jobs = StreamJob(parent=self)
         self._occlusion_timer = QTimer(self, singleShot=True, interval=150)
 
         self.setWindowTitle("LeNet digit workbench")
@@ -244,7 +244,7 @@ class MainWindow(QMainWindow):
         """
         path, device = Path(path), device or self.device
         if is_checkpoint(path):
-            if not self._model_jobs.start(lambda: (open_model(path, device), path)):
+            if not self._model_jobs.start_call(lambda: (open_model(path, device), path)):
                 return False
             self.model_menu.set_busy(True)
             self.statusBar().showMessage(f"Exporting {path.name} to ONNX…")

@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,16 @@ from workbench.core.evaluation.metrics import (
     top_confused,
 )
 from workbench.core.recognition.predictor import Predictor
+
+
+@dataclass(frozen=True)
+class TestSetLoaded:
+    """The first event of `evaluation_events`: the images it is about to run."""
+
+    __test__ = False  # not a pytest test class, whatever its name
+
+    images: np.ndarray = field(repr=False)
+    labels: np.ndarray = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -106,3 +117,15 @@ def evaluate(
         result = event
     assert isinstance(result, EvalResult)
     return result
+
+
+def evaluation_events(
+    predictor: Predictor, folder: Path, verify: bool
+) -> Iterator[TestSetLoaded | EvalProgress | EvalResult]:
+    """Read the MNIST test split from `folder`, then `iter_evaluate` over it (the Evaluate view's
+    background job)."""
+    from workbench.core.data.mnist import load_split
+
+    images, labels = load_split(folder, "test", verify=verify)
+    yield TestSetLoaded(images, labels)
+    yield from iter_evaluate(predictor, images, labels)

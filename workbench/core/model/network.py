@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -84,3 +85,19 @@ def build_network(spec: ModelSpec, seed: int | None = None) -> SpecNet:
     if seed is not None:
         torch.manual_seed(seed)
     return SpecNet(spec)
+
+
+@torch.inference_mode()
+def look_inside(
+    net: SpecNet, images: np.ndarray
+) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray | None]:
+    """The torch twin of `Predictor.predict` for a checkpoint: softmax probabilities
+    [N, classes] and each hidden layer's output of float images [N, H, W] (ink 1 on paper 0),
+    and the first conv layer's weights [out, in, k, k] (None without one), all as numpy."""
+    x = torch.from_numpy(np.asarray(images, np.float32)).reshape(len(images), *net.spec.input_shape)
+    logits, hidden = net.forward_layers(x)
+    names = net.hidden_layer_names()
+    activations = {name: out.numpy() for name, out in zip(names, hidden, strict=True)}
+    first = next((m for m in net.modules() if isinstance(m, nn.Conv2d)), None)
+    weights = None if first is None else first.weight.detach().numpy().copy()
+    return torch.softmax(logits, dim=1).numpy(), activations, weights

@@ -1,10 +1,10 @@
-"""Network specs: a JSON-able description of a CNN, its presets and its anatomy (no torch)."""
+"""Network specs: a JSON-able description of a CNN, its presets and its layer shapes (no torch)."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "none")
@@ -185,47 +185,27 @@ def preset(name: str, activation: str | None = None, pooling: str | None = None)
 
 
 @dataclass(frozen=True)
-class LayerAnatomy:
-    """What a student computes by hand for one layer."""
+class LayerShape:
+    """One layer as built: its effective activation and stride, the shape it takes and gives."""
 
-    name: str
-    kind: str
-    kernel: int | None
-    stride: int | None
-    padding: int | None
-    dilation: int | None
-    output_shape: tuple[int, ...]
-    parameters: int
-    macs: int
-    receptive_field: int
+    layer: LayerSpec
     activation: str
-    pooling: str | None = None
-
-
-@dataclass(frozen=True)
-class Anatomy:
-    layers: tuple[LayerAnatomy, ...]
-    input_shape: tuple[int, int, int]
-    parameters: int = field(default=0)
-    macs: int = field(default=0)
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+    stride: int | None  # None for a fully connected layer
+    input_shape: tuple[int, ...]  # (C, H, W) of maps, or (units,) after a fully connected layer
+    output_shape: tuple[int, ...]
 
 
 def _spatial(size: int, kernel: int, stride: int, padding: int, dilation: int) -> int:
     return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
 
 
-def anatomy(spec: ModelSpec) -> Anatomy:
-    """Output shapes, parameters, multiply-accumulates and receptive fields, layer by layer.
+def layer_shapes(spec: ModelSpec) -> list[LayerShape]:
+    """Every layer's input and output shape, in order.
 
     Raises SpecError naming the first layer whose output would be empty or whose settings are bad.
     """
-    channels, height, width = spec.input_shape
-    flat: int | None = None
-    receptive, jump = 1, 1
-    rows: list[LayerAnatomy] = []
+    shape: tuple[int, ...] = tuple(spec.input_shape)
+    shapes: list[LayerShape] = []
     for index, layer in enumerate(spec.layers):
         where = f"layer {index + 1} ({layer.name})"
         if layer.kind not in LAYER_KINDS:
@@ -233,11 +213,13 @@ def anatomy(spec: ModelSpec) -> Anatomy:
         activation = spec.layer_activation(layer)
         if activation not in ACTIVATIONS:
             raise SpecError(f"{where}: unknown activation {activation!r}")
+        stride: int | None = None
         if layer.kind in ("conv", "pool"):
-            if flat is not None:
+            if len(shape) != 3:
                 raise SpecError(
                     f"{where}: a {layer.kind} layer cannot follow a fully connected one"
                 )
+            channels, height, width = shape
             stride = layer.effective_stride()
             if layer.kernel < 1 or stride < 1 or layer.padding < 0 or layer.dilation < 1:
                 raise SpecError(f"{where}: kernel, stride and dilation must be ≥ 1, padding ≥ 0")
@@ -252,61 +234,18 @@ def anatomy(spec: ModelSpec) -> Anatomy:
                     f"{where}: a {layer.kernel}×{layer.kernel} kernel (dilation {layer.dilation}, "
                     f"padding {layer.padding}) does not fit its {height}×{width} input"
                 )
-            span = layer.dilation * (layer.kernel - 1) + 1
-            receptive += (span - 1) * jump
-            jump *= stride
             if layer.kind == "conv":
                 if layer.channels < 1:
                     raise SpecError(f"{where}: a conv layer needs channels ≥ 1")
-                weights = layer.kernel * layer.kernel * channels * layer.channels
-                params = weights + layer.channels
-                macs = weights * new_h * new_w
                 channels = layer.channels
-            else:
-                params, macs = 0, layer.kernel * layer.kernel * channels * new_h * new_w
-            height, width = new_h, new_w
-            shape: tuple[int, ...] = (channels, height, width)
-            rows.append(
-                LayerAnatomy(
-                    layer.name,
-                    layer.kind,
-                    layer.kernel,
-                    stride,
-                    layer.padding,
-                    layer.dilation,
-                    shape,
-                    params,
-                    macs,
-                    receptive,
-                    activation,
-                    spec.layer_pooling(layer) if layer.kind == "pool" else None,
-                )
-            )
+            output: tuple[int, ...] = (channels, new_h, new_w)
         else:
             if layer.units < 1:
                 raise SpecError(f"{where}: a fully connected layer needs units ≥ 1")
-            inputs = flat if flat is not None else channels * height * width
-            params = inputs * layer.units + layer.units
-            flat = layer.units
-            receptive = max(spec.input_shape[1], spec.input_shape[2])
-            rows.append(
-                LayerAnatomy(
-                    layer.name,
-                    "fc",
-                    None,
-                    None,
-                    None,
-                    None,
-                    (layer.units,),
-                    params,
-                    inputs * layer.units,
-                    receptive,
-                    activation,
-                )
-            )
-    return Anatomy(
-        tuple(rows), spec.input_shape, sum(r.parameters for r in rows), sum(r.macs for r in rows)
-    )
+            output = (layer.units,)
+        shapes.append(LayerShape(layer, activation, stride, shape, output))
+        shape = output
+    return shapes
 
 
 def validate(spec: ModelSpec) -> None:
@@ -320,7 +259,7 @@ def validate(spec: ModelSpec) -> None:
     names = [layer.name for layer in spec.layers]
     if len(set(names)) != len(names) or "logits" in names or "image" in names:
         raise SpecError("layer names must be unique and not 'image' or 'logits'")
-    anatomy(spec)
+    layer_shapes(spec)
     last = spec.layers[-1]
     if last.kind != "fc" or last.units != spec.classes:
         raise SpecError(
@@ -329,25 +268,20 @@ def validate(spec: ModelSpec) -> None:
         )
 
 
-def anatomy_table(table: Anatomy) -> str:
-    """The anatomy as a fixed-width text table, the way a student would write it down."""
-    head = ("layer", "type", "kernel", "stride", "pad", "dil", "output", "params", "MACs", "RF")
-    c, h, w = table.input_shape
-    rows = [("input", "", "", "", "", "", f"{h}×{w}×{c}", "", "", "1")]
-    for r in table.layers:
-        shape = (f"{r.output_shape[1]}×{r.output_shape[2]}×{r.output_shape[0]}"
-                 if len(r.output_shape) == 3 else str(r.output_shape[0]))
-        kind = f"{r.pooling}pool" if r.kind == "pool" else r.kind
-        rows.append((r.name, kind + ("" if r.activation == "none" else f"+{r.activation}"),
-                     "" if r.kernel is None else f"{r.kernel}×{r.kernel}",
-                     "" if r.stride is None else str(r.stride),
-                     "" if r.padding is None else str(r.padding),
-                     "" if r.dilation is None else str(r.dilation),
-                     shape, f"{r.parameters:,}", f"{r.macs:,}", str(r.receptive_field)))
-    rows.append(("total", "", "", "", "", "", "", f"{table.parameters:,}", f"{table.macs:,}", ""))
-    widths = [max(len(str(row[i])) for row in [head, *rows]) for i in range(len(head))]
-    lines = ["  ".join(str(v).rjust(widths[i]) if i >= 6 else str(v).ljust(widths[i])
-                       for i, v in enumerate(row)).rstrip() for row in [head, *rows]]
-    lines.insert(1, "-" * len(lines[0]))
-    lines.insert(len(lines) - 1, "-" * len(lines[0]))
-    return "\n".join(lines)
+def spec_text(spec: ModelSpec) -> str:
+    """The spec as JSON for editing: one line per layer, the defaults left out."""
+    data = spec.to_dict()
+    if tuple(data["normalize"]) == ModelSpec.__dataclass_fields__["normalize"].default:
+        del data["normalize"]
+    layers = [_brief(layer) for layer in data.pop("layers")]
+    head = [f"  {json.dumps(key)}: {json.dumps(value)}" for key, value in data.items()]
+    body = [f"    {json.dumps(layer)}" for layer in layers]
+    return "{\n" + ",\n".join(head) + ',\n  "layers": [\n' + ",\n".join(body) + "\n  ]\n}\n"
+
+
+def _brief(layer: dict[str, Any]) -> dict[str, Any]:
+    """A layer without the settings that do not apply to it or that are at their default."""
+    unused = (
+        {"kernel": 1, "padding": 0, "dilation": 1} if layer["kind"] == "fc" else {"dilation": 1}
+    )
+    return {k: v for k, v in layer.items() if k not in unused or unused[k] != v}

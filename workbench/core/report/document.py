@@ -1,147 +1,35 @@
-"""The homework report as plain data: chosen sections of model, training, evaluation, insides."""
+"""Build the homework report from a model, its runs, an evaluation and the user's inputs."""
 
 from __future__ import annotations
 
-import io
 import math
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
-from PIL import Image
 
 from workbench.core.evaluation.evaluation import EvalResult
-from workbench.core.model.spec import Anatomy, ModelSpec, anatomy
+from workbench.core.model.anatomy import anatomy
+from workbench.core.model.filters import filter_layout
+from workbench.core.recognition.predictor import Prediction
 from workbench.core.report import images as draw
+from workbench.core.report.html import report_html
+from workbench.core.report.sections import (
+    SECTIONS,
+    ClassifiedInput,
+    EvaluationSection,
+    Figure,
+    InsideSection,
+    Misread,
+    ModelSection,
+    Report,
+    RunCurves,
+    TrainingSection,
+)
 from workbench.core.training.comparisons import describe_config, describe_difference
-
-SECTIONS = ("model", "training", "evaluation", "inside", "inputs")
-SECTION_TITLES = {
-    "model": "The model",
-    "training": "Training",
-    "evaluation": "Evaluation",
-    "inside": "Inside the network",
-    "inputs": "Your own inputs",
-}
-Box = tuple[int, int, int, int]
-
-
-@dataclass(frozen=True)
-class Figure:
-    title: str
-    png: bytes = field(repr=False)
-    caption: str = ""
-
-
-@dataclass(frozen=True)
-class ClassifiedInput:
-    """A drawing or photo the user had read: the picture, each digit's box and its top-2."""
-
-    kind: Literal["drawing", "photo"]
-    name: str
-    image: bytes | np.ndarray = field(repr=False)  # PNG bytes, or grey/RGB uint8 pixels
-    boxes: tuple[Box, ...] = ()
-    top: tuple[tuple[tuple[int, float], ...], ...] = ()  # per box: (digit, probability) best first
-
-    def picture(self) -> Image.Image:
-        if isinstance(self.image, bytes):
-            return Image.open(io.BytesIO(self.image)).convert("RGB")
-        array = np.asarray(self.image)
-        if array.dtype != np.uint8:
-            array = np.clip(np.round(array * 255), 0, 255).astype(np.uint8)
-        return Image.fromarray(array)
-
-
-class InputLog:
-    """What the user classified since the window opened, oldest first; keeps the last `limit`."""
-
-    def __init__(self, limit: int = 24):
-        self.limit = limit
-        self._items: list[ClassifiedInput] = []
-
-    def append(self, item: ClassifiedInput) -> None:
-        self._items = [*self._items, item][-self.limit :]
-
-    def update(self, item: ClassifiedInput) -> None:
-        """Replace the entry of the same kind and name (a drawing growing stroke by stroke)."""
-        kept = [i for i in self._items if (i.kind, i.name) != (item.kind, item.name)]
-        self._items = [*kept, item][-self.limit :]
-
-    def items(self) -> list[ClassifiedInput]:
-        return list(self._items)
-
-    def clear(self) -> None:
-        self._items = []
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-
-@dataclass(frozen=True)
-class RunCurves:
-    """One training run: its name, settings, per-epoch rows and how it ended."""
-
-    name: str
-    config: dict[str, Any]
-    epochs: list[dict[str, Any]]
-    state: str = "finished"
-    reason: str = ""
-
-
-@dataclass(frozen=True)
-class ModelSection:
-    name: str
-    spec: ModelSpec
-    anatomy: Anatomy
-    origin: list[tuple[str, str]]  # (what, value): file, recipe, data, training time…
-
-
-@dataclass(frozen=True)
-class TrainingSection:
-    runs: list[RunCurves]
-    differences: list[str]  # per run, what differs from the others ("" for one run)
-    figures: list[Figure]
-
-
-@dataclass(frozen=True)
-class Misread:
-    index: int
-    true: int
-    top: tuple[tuple[int, float], tuple[int, float]]
-    png: bytes = field(repr=False)
-
-
-@dataclass(frozen=True)
-class EvaluationSection:
-    result: EvalResult
-    stored: bool  # the model card's evaluation, not one computed now
-    figure: Figure
-    misread: list[Misread]
-
-
-@dataclass(frozen=True)
-class InsideSection:
-    input_figure: Figure
-    prediction: tuple[tuple[int, float], ...]
-    layers: list[Figure]  # one per layer: a grid of maps, or bars for units
-    filters: list[Figure]
-
-
-@dataclass(frozen=True)
-class Report:
-    title: str
-    created: str
-    model: ModelSection | None = None
-    training: TrainingSection | None = None
-    evaluation: EvaluationSection | None = None
-    inside: InsideSection | None = None
-    inputs: list[ClassifiedInput] | None = None
-
-    def sections(self) -> list[str]:
-        return [name for name in SECTIONS if getattr(self, name) is not None]
 
 
 @dataclass
@@ -270,8 +158,7 @@ def evaluation_section(
     if images is not None and len(result.probabilities) == len(images):
         predicted = result.probabilities.argmax(axis=1)
         for index in np.flatnonzero(predicted != result.labels)[:examples]:
-            order = np.argsort(-result.probabilities[index], kind="stable")[:2]
-            top = tuple((int(d), float(result.probabilities[index, d])) for d in order)
+            top = tuple(Prediction(result.probabilities[index : index + 1]).top(2)[0])
             png = draw.png_bytes(draw.digit_image(images[index], scale=3))
             misread.append(Misread(int(index), int(result.labels[index]), top, png))  # type: ignore[arg-type]
     return EvaluationSection(result, stored, figure, misread)
@@ -297,14 +184,12 @@ def inside_section(predictor, image: np.ndarray) -> InsideSection:
         layers.append(Figure(f"{name} · {shape}", draw.png_bytes(picture), caption))
     filters = []
     for name, weights in conv_filters(predictor.path).items():
-        if weights.shape[1] == 1:  # one input map: the filters themselves, as a grid
-            picture = draw.tile_grid(weights[:, 0], tile=48)
-        else:
-            picture = draw.filter_grid(weights, tile=24)
+        out, inputs, kh, kw = weights.shape
+        _, _, reading = filter_layout(out, inputs)
         caption = (
-            f"{weights.shape[0]} filters of {weights.shape[1]}×{weights.shape[2]}×"
-            f"{weights.shape[3]}: a row per output map, a tile per input map"
+            f"{out} filters of {kh}×{kw}×{inputs}: {reading}; blue negative, white 0, red positive"
         )
+        picture = draw.filter_image(weights)
         filters.append(Figure(f"{name} filters", draw.png_bytes(picture), caption))
     figure = Figure("chosen input", draw.png_bytes(draw.digit_image(image, scale=4)))
     return InsideSection(figure, top, layers, filters)
@@ -364,7 +249,6 @@ def build_report(
 def write_report(report: Report, path: str | Path) -> Path:
     """Write the report as one self-contained HTML file; raises OSError when it cannot."""
     from workbench.core.fileio import atomic_writer
-    from workbench.core.report.html import report_html
 
     path = Path(path)
     with atomic_writer(path, "w") as handle:

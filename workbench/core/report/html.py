@@ -6,7 +6,8 @@ import base64
 import html
 import json
 
-from workbench.core.report.document import (
+from workbench.core.report.images import boxed_image, png_bytes
+from workbench.core.report.sections import (
     SECTION_TITLES,
     ClassifiedInput,
     EvaluationSection,
@@ -16,7 +17,6 @@ from workbench.core.report.document import (
     Report,
     TrainingSection,
 )
-from workbench.core.report.images import boxed_image, png_bytes
 from workbench.core.training.comparisons import describe_config
 
 # Kept to what both browsers and QTextDocument (the PDF printer) understand.

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from workbench.core.colours import colourise as scale_colours
-from workbench.core.colours import grid_shape, layer_scale, lut_from_hex
+from workbench.core.colours import colourise, grid_shape, lut_from_hex
+from workbench.core.model.filters import filter_mosaic
 
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
 INK, GRID, BOX = (32, 32, 32), (220, 220, 220), (230, 90, 0)
@@ -20,13 +20,6 @@ def png_bytes(image: Image.Image) -> bytes:
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)
     return out.getvalue()
-
-
-def colourise(values: np.ndarray) -> np.ndarray:
-    """RGB of a whole layer on one scale, exactly as the Feature maps view colours it."""
-    values = np.nan_to_num(np.asarray(values, np.float64))
-    low, high, lut = layer_scale(values)
-    return scale_colours(values, low, high, lut)
 
 
 def tile_grid(maps: np.ndarray, tile: int = 64, gap: int = 4) -> Image.Image:
@@ -43,19 +36,9 @@ def tile_grid(maps: np.ndarray, tile: int = 64, gap: int = 4) -> Image.Image:
     return sheet
 
 
-def filter_grid(weights: np.ndarray, tile: int = 40, gap: int = 3) -> Image.Image:
-    """Conv weights [out, in, k, k]: one row per output channel, one tile per input channel."""
-    weights = np.asarray(weights, np.float64)
-    out_channels, in_channels = weights.shape[:2]
-    rgb = colourise(weights)
-    sheet = Image.new(
-        "RGB", (in_channels * (tile + gap) - gap, out_channels * (tile + gap) - gap), "white"
-    )
-    for o in range(out_channels):
-        for i in range(in_channels):
-            image = Image.fromarray(rgb[o, i], "RGB").resize((tile, tile), Image.Resampling.NEAREST)
-            sheet.paste(image, (i * (tile + gap), o * (tile + gap)))
-    return sheet
+def filter_image(weights: np.ndarray) -> Image.Image:
+    """Conv weights [out, in, k, k] as the one filter picture the Anatomy view shows too."""
+    return Image.fromarray(filter_mosaic(weights), "RGB")
 
 
 def unit_bars(values: np.ndarray, width: int = 560, height: int = 70) -> Image.Image:

@@ -118,7 +118,7 @@ def _make_optimizer(net: SpecNet, config: TrainConfig) -> torch.optim.Optimizer:
 
 
 @torch.inference_mode()
-def evaluate(
+def evaluate_network(
     net: SpecNet, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 2000
 ) -> tuple[float, float]:
     """Mean loss and accuracy of `net` on uint8 images [N, 28, 28]."""
@@ -253,7 +253,9 @@ def train(
                     time.perf_counter() - started,
                 )
             train_loss, train_acc = loss_sum / seen, correct / seen
-            val_loss, val_acc = evaluate(net, x_val, y_val) if len(val_idx) else (None, None)
+            val_loss, val_acc = (
+                evaluate_network(net, x_val, y_val) if len(val_idx) else (None, None)
+            )
             path = None
             if run_dir is not None:
                 path = checkpoint_path(run_dir, epoch)

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import json
-import math
-from typing import Any
-
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication, QPixmap
+from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -24,10 +20,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.core.colours import DIVERGING, colourise
-from workbench.core.model.spec import PRESETS, Anatomy, LayerAnatomy, ModelSpec, SpecError, anatomy
-from workbench.core.model.spec import anatomy_table as anatomy_text
-from workbench.gui.widgets.qt_numpy import qimage_from_rgb
+from workbench.core.model.anatomy import EXAMPLES, Anatomy, anatomy, anatomy_table, table_rows
+from workbench.core.model.filters import filter_layout
+from workbench.core.model.spec import PRESETS, ModelSpec, SpecError, spec_text
+from workbench.gui.widgets.filter_picture import FilterPicture
 
 COLUMNS = (
     "layer",
@@ -44,164 +40,6 @@ COLUMNS = (
 NUMERIC_FROM = 2  # columns from here on are right-aligned
 CURRENT = "current"
 ERROR_STYLE = "color: #a61b12;"
-TILE_PX = 40  # a filter is drawn about this large
-SMALL_TILE_PX = 24  # in a layer of many filters
-GAP_PX = 2
-MAX_TILES = 64  # per side of a layer's filter grid
-
-# Homework-style specs: each one is a model the builder accepts (it ends in a classifier).
-EXAMPLES: dict[str, dict[str, Any]] = {
-    "LeNet-5 as in 1998 (32×32, tanh, average pooling)": {
-        "name": "lenet5-1998",
-        "input_shape": [1, 32, 32],
-        "activation": "tanh",
-        "pooling": "avg",
-        "layers": [
-            {"kind": "conv", "name": "C1", "channels": 6, "kernel": 5},
-            {"kind": "pool", "name": "S2", "kernel": 2},
-            {"kind": "conv", "name": "C3", "channels": 16, "kernel": 5},
-            {"kind": "pool", "name": "S4", "kernel": 2},
-            {"kind": "fc", "name": "C5", "units": 120},
-            {"kind": "fc", "name": "F6", "units": 84},
-            {"kind": "fc", "name": "output", "units": 10},
-        ],
-    },
-    "AlexNet's CONV1 on 227×227×3": {
-        "name": "alexnet-conv1",
-        "input_shape": [3, 227, 227],
-        "layers": [
-            {
-                "kind": "conv",
-                "name": "conv1",
-                "channels": 96,
-                "kernel": 11,
-                "stride": 4,
-                "padding": 0,
-            },
-            {"kind": "fc", "name": "fc", "units": 10},
-        ],
-    },
-    "Conv3-10, Pool2, Conv3-10, Pool2, FC-3 on 28×28×1": {
-        "name": "small-cnn",
-        "input_shape": [1, 28, 28],
-        "classes": 3,
-        "layers": [
-            {"kind": "conv", "name": "conv1", "channels": 10, "kernel": 3, "padding": 1},
-            {"kind": "pool", "name": "pool1", "kernel": 2},
-            {"kind": "conv", "name": "conv2", "channels": 10, "kernel": 3, "padding": 1},
-            {"kind": "pool", "name": "pool2", "kernel": 2},
-            {"kind": "fc", "name": "fc", "units": 3},
-        ],
-    },
-    "2×2 kernel, dilation 4, stride 2, pad 1 on 16×16": {
-        "name": "dilated",
-        "input_shape": [1, 16, 16],
-        "layers": [
-            {
-                "kind": "conv",
-                "name": "conv1",
-                "channels": 1,
-                "kernel": 2,
-                "dilation": 4,
-                "stride": 2,
-                "padding": 1,
-            },
-            {"kind": "fc", "name": "fc", "units": 10},
-        ],
-    },
-}
-
-
-def spec_text(spec: ModelSpec) -> str:
-    """The spec as JSON for editing: one line per layer, the defaults left out."""
-    data = spec.to_dict()
-    if tuple(data["normalize"]) == ModelSpec.__dataclass_fields__["normalize"].default:
-        del data["normalize"]
-    layers = [_brief(layer) for layer in data.pop("layers")]
-    head = [f"  {json.dumps(key)}: {json.dumps(value)}" for key, value in data.items()]
-    body = [f"    {json.dumps(layer)}" for layer in layers]
-    return "{\n" + ",\n".join(head) + ',\n  "layers": [\n' + ",\n".join(body) + "\n  ]\n}\n"
-
-
-def _brief(layer: dict[str, Any]) -> dict[str, Any]:
-    """A layer without the settings that do not apply to it or that are at their default."""
-    unused = (
-        {"kernel": 1, "padding": 0, "dilation": 1} if layer["kind"] == "fc" else {"dilation": 1}
-    )
-    return {k: v for k, v in layer.items() if k not in unused or unused[k] != v}
-
-
-def shape_text(shape: tuple[int, ...]) -> str:
-    """(C, H, W) → `H×W×C` (as a student writes it); (units,) → `units`."""
-    return f"{shape[1]}×{shape[2]}×{shape[0]}" if len(shape) == 3 else f"{shape[0]}"
-
-
-def type_text(row: LayerAnatomy) -> str:
-    kind = {"conv": "conv", "pool": f"{row.pooling or 'max'} pool", "fc": "fully connected"}
-    activation = "" if row.activation == "none" else f" + {row.activation}"
-    return kind.get(row.kind, row.kind) + activation
-
-
-def _optional(value: int | None) -> str:
-    return "" if value is None else str(value)
-
-
-def table_rows(table: Anatomy) -> list[tuple[str, ...]]:
-    """The rows the view shows: the input, one per layer (and the flattening), the totals."""
-    c, h, w = table.input_shape
-    rows = [("input", "", "", "", "", "", f"{h}×{w}×{c}", "", "", "1×1")]
-    previous: tuple[int, ...] = (c, h, w)
-    for r in table.layers:
-        if r.kind == "fc" and len(previous) == 3:
-            flat = f"{previous[0] * previous[1] * previous[2]:,}"
-            rows.append(("flatten", "flatten", "", "", "", "", flat, "0", "0", ""))
-        previous = r.output_shape
-        rows.append(
-            (
-                r.name,
-                type_text(r),
-                "" if r.kernel is None else f"{r.kernel}×{r.kernel}",
-                _optional(r.stride),
-                _optional(r.padding),
-                _optional(r.dilation),
-                shape_text(r.output_shape),
-                f"{r.parameters:,}",
-                f"{r.macs:,}",
-                f"{r.receptive_field}×{r.receptive_field}",
-            )
-        )
-    rows.append(("total", "", "", "", "", "", "", f"{table.parameters:,}", f"{table.macs:,}", ""))
-    return rows
-
-
-def filter_layout(out: int, inputs: int) -> tuple[int, int, str]:
-    """Grid rows and columns for a layer's filters, and how to read it."""
-    if inputs == 1:  # one channel in: the filters side by side in a near-square grid
-        cols = math.ceil(math.sqrt(out))
-        return math.ceil(out / cols), cols, "one tile per filter"
-    return out, inputs, "a row per filter, a column per input channel"
-
-
-def filter_mosaic(weights: np.ndarray) -> np.ndarray:
-    """RGB image of a conv layer's filters [out, in, kh, kw] (see `filter_layout`), on one
-    blue (negative) – white (0) – red (positive) scale for the whole layer."""
-    weights = np.asarray(weights, dtype=np.float32)[:MAX_TILES, :MAX_TILES]
-    out, inputs, kh, kw = weights.shape
-    rows, cols, _ = filter_layout(out, inputs)
-    bound = max(float(np.abs(weights).max()), 1e-12)
-    zoom = max(1, (TILE_PX if rows * cols <= 32 else SMALL_TILE_PX) // max(kh, kw))
-    tiles = colourise(weights, -bound, bound, DIVERGING)  # [out, in, kh, kw, 3]
-    tiles = tiles.repeat(zoom, axis=2).repeat(zoom, axis=3)
-    th, tw = kh * zoom, kw * zoom
-    mosaic = np.full(
-        (rows * (th + GAP_PX) - GAP_PX, cols * (tw + GAP_PX) - GAP_PX, 3), 200, dtype=np.uint8
-    )
-    for o in range(out):
-        for i in range(inputs):
-            r, c = divmod(o, cols) if inputs == 1 else (o, i)
-            top, left = r * (th + GAP_PX), c * (tw + GAP_PX)
-            mosaic[top : top + th, left : left + tw] = tiles[o, i]
-    return mosaic
 
 
 class AnatomyView(QWidget):
@@ -319,7 +157,7 @@ class AnatomyView(QWidget):
         return list(self._filter_names)
 
     def copy_table(self) -> str:
-        text = "" if self._anatomy is None else anatomy_text(self._anatomy)
+        text = "" if self._anatomy is None else anatomy_table(self._anatomy)
         if text:
             QGuiApplication.clipboard().setText(text)
         return text
@@ -429,9 +267,8 @@ class AnatomyView(QWidget):
                 f"negative, white 0, red positive, up to ±{np.abs(weights).max():.2f})"
             )
             title.setWordWrap(True)
-            image = QLabel()
-            image.setPixmap(QPixmap.fromImage(qimage_from_rgb(filter_mosaic(weights))))
-            image.setAlignment(Qt.AlignmentFlag.AlignLeft)
+            image = FilterPicture()
+            image.set_weights(weights)
             self.filters_layout.addWidget(title)
             self.filters_layout.addWidget(image)
             self._filter_names.append(name)

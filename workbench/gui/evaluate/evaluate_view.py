@@ -4,27 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
-    QCheckBox,
-    QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
-    QMessageBox,
     QProgressBar,
     QPushButton,
     QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -38,34 +28,21 @@ from workbench.core.data.mnist import (
     DataUnavailable,
     DownloadProgress,
     iter_fetch,
-    load_split,
 )
-from workbench.core.evaluation.evaluation import EvalProgress, EvalResult, iter_evaluate
-from workbench.core.evaluation.exports import stored_result, write_confusion_csv
-from workbench.gui.evaluate.confusion_plot import ConfusionPlot, render_confusion_png
+from workbench.core.evaluation.evaluation import (
+    EvalProgress,
+    EvalResult,
+    TestSetLoaded,
+    evaluation_events,
+)
+from workbench.core.evaluation.exports import stored_result
 from workbench.gui.evaluate.gallery import Gallery
+from workbench.gui.evaluate.result_panels import MatrixPanel, PerDigitPanel
 from workbench.gui.jobs.stream_worker import StreamJob
 
 TEST_FILES = (TEST_IMAGES, TEST_LABELS)
 STORED_STYLE = "background: #fff4d6; border: 1px solid #e5c77a; color: #4a3a08; padding: 4px;"
 ERROR_STYLE = "background: #fde2e1; border: 1px solid #e0a09c; color: #5a1410; padding: 4px;"
-
-
-@dataclass(frozen=True)
-class TestSetLoaded:
-    """The first event of an evaluation job: the images it is about to run."""
-
-    images: np.ndarray = field(repr=False)
-    labels: np.ndarray = field(repr=False)
-
-
-def evaluation_events(
-    predictor, folder: Path, verify: bool
-) -> Iterator[TestSetLoaded | EvalProgress | EvalResult]:
-    """The background job: read the test split, then `iter_evaluate` over it."""
-    images, labels = load_split(folder, "test", verify=verify)
-    yield TestSetLoaded(images, labels)
-    yield from iter_evaluate(predictor, images, labels)
 
 
 def _is_progress(item) -> bool:
@@ -117,27 +94,12 @@ class EvaluateView(QWidget):
         self.notice.setWordWrap(True)
         self.fetch_button = QPushButton("Download the test set and recompute")
         self.fetch_button.clicked.connect(self.fetch_and_evaluate)
-        self.normalised_box = QCheckBox("Row-normalised rates")
-        self.normalised_box.setToolTip(
-            "Each row as percentages of its true digit: the recall "
-            "on the diagonal, the confusion rates off it"
-        )
-        self.normalised_box.toggled.connect(self._on_normalised_box_toggled)
-        self.csv_button = QPushButton("Save CSV…")
-        self.csv_button.clicked.connect(self._on_csv_button_clicked)
-        self.png_button = QPushButton("Save PNG…")
-        self.png_button.clicked.connect(self._on_png_button_clicked)
-        self.plot = ConfusionPlot()
-        self.plot.setMinimumSize(380, 340)
-        self.plot.cell_clicked.connect(self._on_plot_cell_clicked)
-        self.table = QTableWidget(0, 5)
-        self.table.setHorizontalHeaderLabels(["digit", "precision", "recall", "F1", "images"])
-        self.table.verticalHeader().hide()
-        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.table.verticalHeader().setDefaultSectionSize(22)
-        self.pairs = QListWidget()
-        self.pairs.itemClicked.connect(self._on_pairs_item_clicked)
+        self.matrix = MatrixPanel()
+        self.matrix.cell_clicked.connect(self.show_cell)
+        self.plot, self.normalised_box = self.matrix.plot, self.matrix.normalised_box
+        self.per_digit = PerDigitPanel()
+        self.per_digit.pair_clicked.connect(self.show_cell)
+        self.table, self.pairs = self.per_digit.table, self.per_digit.pairs
         self.gallery = Gallery()
         self.gallery.image_clicked.connect(self._on_gallery_image_clicked)
 
@@ -149,32 +111,9 @@ class EvaluateView(QWidget):
         notice_row = QHBoxLayout()
         notice_row.addWidget(self.notice, 1)
         notice_row.addWidget(self.fetch_button)
-        tools = QHBoxLayout()
-        tools.addWidget(self.normalised_box)
-        tools.addStretch(1)
-        tools.addWidget(self.csv_button)
-        tools.addWidget(self.png_button)
-        left = QWidget()
-        left_column = QVBoxLayout(left)
-        left_column.setContentsMargins(0, 0, 0, 0)
-        left_column.addLayout(tools)
-        left_column.addWidget(self.plot, 1)
-        right = QWidget()
-        right_column = QVBoxLayout(right)
-        right_column.setContentsMargins(0, 0, 0, 0)
-        per_digit = QLabel("<b>Per digit</b>")
-        per_digit.setToolTip(
-            "precision: of the images read as the digit, the share that is it\n"
-            "recall: of the images of the digit, the share read as it\n"
-            "F1: their harmonic mean"
-        )
-        right_column.addWidget(per_digit)
-        right_column.addWidget(self.table, 3)
-        right_column.addWidget(QLabel("<b>Most confused</b> (click to see the images)"))
-        right_column.addWidget(self.pairs, 2)
         upper = QSplitter(Qt.Orientation.Horizontal)
-        upper.addWidget(left)
-        upper.addWidget(right)
+        upper.addWidget(self.matrix)
+        upper.addWidget(self.per_digit)
         upper.setStretchFactor(0, 3)
         upper.setStretchFactor(1, 2)
         upper.setSizes([640, 400])
@@ -227,14 +166,8 @@ class EvaluateView(QWidget):
             else np.empty(0, dtype=np.int64)
         )
         self._cell = None
-        self.plot.set_selected(None)
-        self.plot.set_matrix(result.confusion, self.normalised_box.isChecked())
-        self._fill_table(result)
-        self.pairs.clear()
-        for pair in result.top_confused:
-            item = QListWidgetItem(pair.describe())
-            item.setData(Qt.ItemDataRole.UserRole, (pair.true, pair.pred))
-            self.pairs.addItem(item)
+        self.matrix.set_matrix(result.confusion, self._title())
+        self.per_digit.set_result(result)
         if stored:
             self.gallery.show_message(
                 "The matrix stored in the model card has no images: "
@@ -328,16 +261,10 @@ class EvaluateView(QWidget):
 
     def save_csv(self, path: str | os.PathLike) -> Path:
         """The matrix as shown (counts or row-normalised rates) as CSV."""
-        if self._result is None:
-            raise ValueError("no evaluation to save")
-        return write_confusion_csv(self._result.confusion, path, self.normalised_box.isChecked())
+        return self.matrix.save_csv(path)
 
     def save_png(self, path: str | os.PathLike) -> Path:
-        if self._result is None:
-            raise ValueError("no evaluation to save")
-        return render_confusion_png(
-            self._result.confusion, path, self.normalised_box.isChecked(), self._title()
-        )
+        return self.matrix.save_png(path)
 
     # -- display --------------------------------------------------------------------------------
 
@@ -347,29 +274,12 @@ class EvaluateView(QWidget):
         accuracy = f", accuracy {self._result.accuracy:.2%}" if self._result else ""
         return f"{name} on {self._result.n if self._result else 0:,} test images{accuracy}{stored}"
 
-    def _fill_table(self, result: EvalResult) -> None:
-        self.table.setRowCount(len(result.per_class))
-        for row, metrics in enumerate(result.per_class):
-            cells = [
-                str(metrics.digit),
-                f"{metrics.precision:.3f}",
-                f"{metrics.recall:.3f}",
-                f"{metrics.f1:.3f}",
-                f"{metrics.support:,}",
-            ]
-            for col, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                self.table.setItem(row, col, item)
-
     def _clear_result(self) -> None:
         self._result, self._stored, self._images = None, False, None
         self._predictions = np.empty(0, dtype=np.int64)
         self._cell = None
-        self.plot.set_selected(None)
-        self.plot.set_matrix(np.zeros((10, 10), dtype=np.int64))
-        self.table.setRowCount(0)
-        self.pairs.clear()
+        self.matrix.set_matrix(None)
+        self.per_digit.set_result(None)
         self.gallery.show_message("Click a cell of the matrix to see its images.")
 
     def _show_state(self) -> None:
@@ -379,8 +289,6 @@ class EvaluateView(QWidget):
         self.run_button.setEnabled(self._predictor is not None and not busy and has_data)
         self.cancel_button.setVisible(busy)
         self.progress.setVisible(busy)
-        for button in (self.csv_button, self.png_button):
-            button.setEnabled(result is not None)
         if result is None:
             self.summary.setText(
                 "No evaluation yet." if self._predictor is not None else "No model loaded."
@@ -484,36 +392,6 @@ class EvaluateView(QWidget):
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
 
-    def _on_normalised_box_toggled(self, checked: bool) -> None:
-        if self._result is not None:
-            self.plot.set_matrix(self._result.confusion, checked)
-
-    def _on_plot_cell_clicked(self, true: int, pred: int) -> None:
-        self.show_cell(true, pred)
-
-    def _on_pairs_item_clicked(self, item: QListWidgetItem) -> None:
-        self.show_cell(*item.data(Qt.ItemDataRole.UserRole))
-
     def _on_gallery_image_clicked(self, index: int) -> None:
         if self._images is not None:
             self.input_chosen.emit(self._images[index].astype(np.float32) * np.float32(1 / 255))
-
-    def _on_csv_button_clicked(self) -> None:
-        self._ask_and_save(
-            "Save the confusion matrix as CSV", "confusion.csv", "CSV (*.csv)", self.save_csv
-        )
-
-    def _on_png_button_clicked(self) -> None:
-        self._ask_and_save(
-            "Save the confusion matrix as PNG", "confusion.png", "PNG image (*.png)", self.save_png
-        )
-
-    def _ask_and_save(self, caption: str, name: str, filter_: str, save) -> None:
-        start = str(Path.home() / name)
-        chosen, _ = QFileDialog.getSaveFileName(self, caption, start, filter_)
-        if not chosen:
-            return
-        try:
-            save(chosen)
-        except OSError as exc:
-            QMessageBox.warning(self, caption, str(exc))

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.core.recognition.predictor import Prediction
 from workbench.gui.widgets.qt_numpy import qimage_from_grey
 
 TILE = 56  # 28×28 pixels shown twice as large
@@ -41,8 +42,7 @@ class Gallery(QWidget):
         super().__init__(parent)
         self._indices = np.empty(0, dtype=np.int64)
         self._images = np.empty((0, 28, 28), dtype=np.uint8)
-        self._top: np.ndarray = np.empty((0, 2), dtype=np.int64)
-        self._top_p: np.ndarray = np.empty((0, 2), dtype=np.float32)
+        self._top: list[list[tuple[int, float]]] = []  # per image, its top-2 (digit, probability)
         self.title = QLabel("Click a cell of the matrix to see its images.")
         self.title.setWordWrap(True)
         self.sort_box = QComboBox()
@@ -74,10 +74,7 @@ class Gallery(QWidget):
         """Test-set `indices`, their uint8 `images` [n, 28, 28] and the model's probabilities."""
         self._indices = np.asarray(indices, dtype=np.int64)
         self._images = np.asarray(images)
-        probabilities = np.asarray(probabilities)
-        order = np.argsort(-probabilities, axis=1, kind="stable")[:, :2]
-        self._top = order
-        self._top_p = np.take_along_axis(probabilities, order, axis=1)
+        self._top = Prediction(np.asarray(probabilities)).top(2)
         shown = min(len(self._indices), MAX_SHOWN)
         more = f" (the first {shown} shown)" if shown < len(self._indices) else ""
         self.title.setText(f"{title}{more}")
@@ -103,11 +100,12 @@ class Gallery(QWidget):
         self.list.clear()
         if not len(self._indices):
             return
-        order = sort_order(self._indices, self._top_p[:, 0], self.sort_box.currentText())
+        first = np.array([top[0][1] for top in self._top], dtype=np.float64)
+        order = sort_order(self._indices, first, self.sort_box.currentText())
         self.list.setUpdatesEnabled(False)
         for position in order[:MAX_SHOWN]:
             index = int(self._indices[position])
-            (d1, d2), (p1, p2) = self._top[position], self._top_p[position]
+            (d1, p1), (d2, p2) = self._top[position]
             pixmap = QPixmap.fromImage(
                 qimage_from_grey(self._images[position]).scaled(
                     TILE,

@@ -1,10 +1,11 @@
-"""Run a core generator (training, evaluation, download) on a QThread, with throttle and cancel.
+"""Run a core generator (training, evaluation, download) or one call on a QThread.
 
 The worker iterates the generator off the UI thread and never touches widgets. Events are emitted
 as they come, except that events of a "progress" kind are throttled to about 10 a second; the
 newest one is always delivered before anything else so the UI never shows stale progress.
 Cancelling sets a flag that the worker checks between two events; it then closes the generator,
-which is how every core generator is cancelled.
+which is how every core generator is cancelled. A single call (open a model, read a photo) runs
+as a generator of one item whose result arrives once the thread has stopped.
 """
 
 from __future__ import annotations
@@ -65,14 +66,16 @@ class _StreamWorker(QObject):
 
 
 class StreamJob(QObject):
-    """One background generator at a time: `start(make)`, `cancel()`, `wait()`.
+    """One background job at a time: `start(make)` or `start_call(call)`, `cancel()`, `wait()`.
 
-    Signals: `event_received(item)`, `job_ended(cancelled: bool)`, `job_failed(exception)`.
+    Signals: `event_received(item)`, `job_ended(cancelled: bool)`, `job_failed(exception)`, and
+    for `start_call` `job_finished(result)` (after the thread has stopped, before `job_ended`).
     """
 
     event_received = Signal(object)
     job_ended = Signal(bool)
     job_failed = Signal(object)
+    job_finished = Signal(object)
 
     def __init__(self, is_progress: Callable[[Any], bool] = lambda item: False,
                  interval: float = 0.1, parent: QObject | None = None):
@@ -81,22 +84,34 @@ class StreamJob(QObject):
         self._interval = interval
         self._thread: QThread | None = None
         self._worker: _StreamWorker | None = None
+        self._call_result: list[Any] | None = None  # a start_call job's result, once it came
 
     def is_busy(self) -> bool:
         return self._thread is not None
 
     def start(self, make: Callable[[], Iterator[Any]]) -> bool:
         """Start iterating `make()` on a new thread; False if a job is already running."""
+        return self._start(make, None)
+
+    def start_call(self, call: Callable[[], Any]) -> bool:
+        """Run `call()` on a new thread; its result comes as `job_finished(result)`."""
+
+        def one_result() -> Iterator[Any]:
+            yield call()
+
+        return self._start(one_result, [])
+
+    def _start(self, make: Callable[[], Iterator[Any]], call_result: list[Any] | None) -> bool:
         if self._thread is not None:
             return False
         thread = QThread()
         worker = _StreamWorker(make, self._is_progress, self._interval)
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
-        worker.event.connect(self.event_received)
+        worker.event.connect(self._on_worker_event)
         worker.ended.connect(self._on_worker_ended)
         worker.failed.connect(self._on_worker_failed)
-        self._thread, self._worker = thread, worker
+        self._thread, self._worker, self._call_result = thread, worker, call_result
         thread.start()
         return True
 
@@ -122,9 +137,19 @@ class StreamJob(QObject):
             thread.quit()
             thread.wait()
 
+    @Slot(object)
+    def _on_worker_event(self, item: Any) -> None:
+        if self._call_result is None:
+            self.event_received.emit(item)
+        elif self.sender() is self._worker:
+            self._call_result.append(item)
+
     @Slot(bool)
     def _on_worker_ended(self, cancelled: bool) -> None:
+        result, self._call_result = self._call_result, None
         self._release()
+        if result and not cancelled:
+            self.job_finished.emit(result[0])
         self.job_ended.emit(cancelled)
 
     @Slot(object)

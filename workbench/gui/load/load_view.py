@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from workbench.core.recognition.images import load_grey
 from workbench.core.recognition.page import AUTO_LEVEL, Page
 from workbench.gui.draw.prediction_panel import PredictionPanel
-from workbench.gui.jobs.workers import JobRunner
+from workbench.gui.jobs.stream_worker import StreamJob
 from workbench.gui.load.digit_strip import TEXT_H, TILE, DigitStrip
 from workbench.gui.load.photo_view import PhotoView
 from workbench.gui.widgets.qt_numpy import grey_from_qimage, qimage_from_grey
@@ -62,7 +62,7 @@ class LoadView(QWidget):
         self._predictor = None
         self._selected: set[int] = set()
         self._current = -1
-        self._jobs = JobRunner(self)
+        self._jobs = StreamJob(parent=self)
         self._jobs.job_finished.connect(self._on_jobs_job_finished)
         self._jobs.job_failed.connect(self._on_jobs_job_failed)
         self._threshold_timer = QTimer(self, singleShot=True, interval=120)
@@ -260,7 +260,7 @@ class LoadView(QWidget):
     # -- internals ------------------------------------------------------------------------------
 
     def _start(self, call) -> bool:
-        if not self._jobs.start(call):
+        if not self._jobs.start_call(call):
             return False
         self.reading.setText("reading the image…")
         return True

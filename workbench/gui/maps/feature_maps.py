@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from workbench.core.colours import GREYS, VIRIDIS, grid_shape, layer_scale
+from workbench.core.model.anatomy import INPUT_DESCRIPTION, OUTPUT_DESCRIPTION, describe_layer
 from workbench.gui.maps.layer_tiles import ColourBar, MapGrid, UnitBars
 from workbench.gui.maps.map_detail import MapDetailDialog
 
@@ -19,6 +20,7 @@ __all__ = [
     "LayerSection",
     "MapGrid",
     "UnitBars",
+    "describe_layers",
     "grid_shape",
     "layer_infos",
 ]
@@ -39,30 +41,19 @@ class LayerInfo:
 
 def layer_infos(predictor) -> list[LayerInfo]:
     """The input, every layer the model reports, and its softmax output, with their shapes."""
-    blank = np.zeros((1, 28, 28), np.float32)
-    prediction = predictor.predict(blank)
-    spec_layers = {layer.name: layer for layer in predictor.spec.layers} if predictor.spec else {}
-    infos = [LayerInfo("input", (1, 28, 28), "28×28 pixels, ink 1 on paper 0")]
+    prediction = predictor.predict(np.zeros((1, 28, 28), np.float32))
+    return describe_layers(predictor.spec, prediction)
+
+
+def describe_layers(spec, prediction) -> list[LayerInfo]:
+    """One LayerInfo per shown row, from the spec and a Prediction of any one input."""
+    infos = [LayerInfo("input", (1, 28, 28), INPUT_DESCRIPTION)]
     for name, values in prediction.activations.items():
         shape = tuple(int(v) for v in values.shape[1:])
-        layer = spec_layers.get(name)
-        infos.append(LayerInfo(name, shape, _describe(predictor.spec, layer, shape)))
+        infos.append(LayerInfo(name, shape, describe_layer(spec, name, shape)))
     classes = prediction.probabilities.shape[1]
-    infos.append(LayerInfo("output", (classes,), "softmax probability of each digit"))
+    infos.append(LayerInfo("output", (classes,), OUTPUT_DESCRIPTION))
     return infos
-
-
-def _describe(spec, layer, shape: tuple[int, ...]) -> str:
-    size = f"{shape[0]} maps of {shape[1]}×{shape[2]}" if len(shape) == 3 else f"{shape[0]} units"
-    if layer is None:
-        return size
-    activation = spec.layer_activation(layer)
-    after = "" if activation == "none" else f", {activation}"
-    if layer.kind == "conv":
-        return f"{size} · {layer.kernel}×{layer.kernel} convolution{after}"
-    if layer.kind == "pool":
-        return f"{size} · {layer.kernel}×{layer.kernel} {spec.layer_pooling(layer)} pooling"
-    return f"{size} · fully connected{after}"
 
 
 class LayerSection(QFrame):

@@ -10,7 +10,8 @@ import numpy as np
 from PySide6.QtCore import QBuffer, QIODevice, QMarginsF, QRectF, QSizeF
 from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPainter, QPdfWriter, QTextDocument
 
-from workbench.core.report.document import Figure, FigureRenderer, RunCurves
+from workbench.core.report.document import FigureRenderer
+from workbench.core.report.sections import Figure, RunCurves
 from workbench.gui.evaluate.confusion_plot import _application, render_confusion_png
 from workbench.gui.train.curves import CurvesPanel, curve_data
 

@@ -15,10 +15,10 @@ from PIL import Image, ImageDraw, ImageFilter
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
-from workbench.core.colours import layer_scale
 from workbench.core.training.runs import checkpoints, read_history
 from workbench.gui.jobs.stream_worker import StreamJob
-from workbench.gui.maps.feature_maps import ColourBar, FeatureMapsView, LayerInfo, MapGrid
+from workbench.gui.maps.feature_maps import ColourBar, FeatureMapsView, describe_layers
+from workbench.gui.widgets.filter_picture import FilterPicture
 
 CACHE_SIZE = 48
 _torch_loaded = False  # set on the window's thread once the background import has finished
@@ -39,18 +39,6 @@ def sample_digit() -> np.ndarray:
     draw.line([(30, 26), (82, 26), (50, 92)], fill=255, width=11, joint="curve")
     image = image.filter(ImageFilter.GaussianBlur(2)).resize((28, 28), Image.Resampling.LANCZOS)
     return np.asarray(image, np.float32) / 255.0
-
-
-def _describe(spec, name: str, shape: tuple[int, ...]) -> str:
-    layer = next((la for la in spec.layers if la.name == name), None)
-    size = f"{shape[0]} maps of {shape[1]}×{shape[2]}" if len(shape) == 3 else f"{shape[0]} units"
-    if layer is None:
-        return size
-    if layer.kind == "conv":
-        return f"{size} · {layer.kernel}×{layer.kernel} convolution, {spec.layer_activation(layer)}"
-    if layer.kind == "pool":
-        return f"{size} · {layer.kernel}×{layer.kernel} {spec.layer_pooling(layer)} pooling"
-    return f"{size} · fully connected, {spec.layer_activation(layer)}"
 
 
 class EpochScrubber(QWidget):
@@ -95,12 +83,12 @@ class EpochScrubber(QWidget):
         self.filters_note.setWordWrap(True)
         self.filters_note.setStyleSheet("color: #555;")
         self.filters_bar = ColourBar()
-        self.filters_grid: MapGrid | None = None
-        self._filters_key: tuple[int, int, int] | None = None
+        self.filters_grid = FilterPicture()
         self._filters_box = QVBoxLayout()
         self._filters_box.addWidget(self.filters_title)
         self._filters_box.addWidget(self.filters_note)
         self._filters_box.addWidget(self.filters_bar)
+        self._filters_box.addWidget(self.filters_grid)
         self._filters_box.addStretch(1)
         filters = QWidget()
         filters.setLayout(self._filters_box)
@@ -193,9 +181,8 @@ class EpochScrubber(QWidget):
         return net
 
     def _show(self, index: int) -> None:
-        import torch
-
-        from workbench.core.recognition.predictor import Prediction, softmax
+        from workbench.core.model.network import look_inside
+        from workbench.core.recognition.predictor import Prediction
 
         epoch, path = self.epochs[index]
         try:
@@ -208,44 +195,20 @@ class EpochScrubber(QWidget):
             f"{epoch} of {self.epochs[-1][0]}"
             + (f" · validation {accuracy:.1%}" if accuracy is not None else "")
         )
-        with torch.inference_mode():
-            image = torch.from_numpy(self.input).reshape(1, 1, 28, 28)
-            logits, hidden = net.forward_layers(image)
-            first = next(m for m in net.modules() if isinstance(m, torch.nn.Conv2d))
-            weights = first.weight.detach().numpy()
-        activations = {
-            name: out.numpy() for name, out in zip(net.hidden_layer_names(), hidden, strict=True)
-        }
+        probabilities, activations, weights = look_inside(net, self.input[None])
+        prediction = Prediction(probabilities, activations)
         if self._layers_of != self.run_dir:
-            infos = [LayerInfo("input", (1, 28, 28), "28×28 pixels, ink 1 on paper 0")]
-            infos += [
-                LayerInfo(name, tuple(v.shape[1:]), _describe(net.spec, name, tuple(v.shape[1:])))
-                for name, v in activations.items()
-            ]
-            infos.append(
-                LayerInfo("output", (logits.shape[1],), "softmax probability of each digit")
-            )
-            self.maps.set_layers(infos)
+            self.maps.set_layers(describe_layers(net.spec, prediction))
             self._layers_of = self.run_dir
-        self._show_filters(weights)
-        prediction = Prediction(softmax(logits.numpy()), activations)
+        if weights is not None:
+            self._show_filters(weights)
         self.maps.set_input(self.input, prediction)
         self.epoch_shown.emit(epoch)
 
     def _show_filters(self, weights: np.ndarray) -> None:
-        """Kernels of the first conv layer [out, in, k, k]; several input channels: their mean."""
-        kernels = weights.mean(axis=1)
-        count, height, width = kernels.shape
-        if self._filters_key != (count, height, width):
-            if self.filters_grid is not None:
-                self.filters_grid.setParent(None)
-                self.filters_grid.deleteLater()
-            self.filters_grid = MapGrid(count, height, width)
-            self._filters_key = (count, height, width)
-            self._filters_box.insertWidget(3, self.filters_grid)
-        low, high, lut = layer_scale(np.concatenate([kernels.ravel(), -kernels.ravel()]))
-        self.filters_bar.set_scale(low, high, lut)
-        self.filters_grid.set_maps(kernels, low, high, lut)
+        """The first conv layer's kernels [out, in, k, k], as the Anatomy view draws them."""
+        self.filters_grid.set_weights(weights)
+        self.filters_bar.set_scale(*self.filters_grid.scale())
 
     def _on_slider_value_changed(self, _value: int) -> None:
         self._refresh_timer.start()
