@@ -77,8 +77,8 @@ def _spec_for_summary(args: argparse.Namespace):
 
 
 def summary_command(args: argparse.Namespace) -> int:
-    from workbench.core.model.network import ModelFileError
     from workbench.core.model.anatomy import anatomy, anatomy_table
+    from workbench.core.model.network import ModelFileError
     from workbench.core.model.spec import SpecError
     from workbench.core.recognition.predictor import ModelLoadError
 

@@ -1,4 +1,4 @@
-"""The main window: menus, status bar, settings, and the wiring between the views and the core."""
+"""The main window: the views, the feature-maps dock, and the wiring between them and the core."""
 
 from __future__ import annotations
 
@@ -6,56 +6,34 @@ import logging
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QGuiApplication, QIcon, QKeySequence
-from PySide6.QtWidgets import (
-    QDockWidget,
-    QFileDialog,
-    QLabel,
-    QMainWindow,
-    QMessageBox,
-    QTabWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
-from workbench import __version__
 from workbench.core import paths
 from workbench.core.model.files import is_checkpoint, open_model
+from workbench.core.recognition.conversions import as_bytes, page_from_digit, paper_from_ink
 from workbench.core.recognition.explanation import occlusion_map
 from workbench.core.recognition.predictor import ModelLoadError
 from workbench.core.recognition.preprocessing import to_mnist
 from workbench.core.report.sections import ClassifiedInput, InputLog
 from workbench.gui.draw.draw_view import DrawView
 from workbench.gui.jobs.stream_worker import StreamJob
-from workbench.gui.load.load_view import IMAGE_FILTER, LoadView, sample_title
+from workbench.gui.load.load_view import LoadView
 from workbench.gui.maps.feature_maps import FeatureMapsView, layer_infos
-from workbench.gui.widgets.export_image import (
-    add_export_menu,
-    ask_png_path,
-    copy_widget,
-    save_widget_png,
-)
-from workbench.gui.widgets.model_choice import ModelMenu, ask_model_path, describe_model
+from workbench.gui.menus import ANATOMY, DRAW, EVALUATE, LOAD, TRAIN, WindowMenus, sample_files
+from workbench.gui.widgets.export_image import add_export_menu
 from workbench.gui.widgets.notice_bar import NoticeBar
+from workbench.gui.window_settings import app_settings, restore_settings, save_settings
 
 log = logging.getLogger(__name__)
-DRAW, LOAD, TRAIN, EVALUATE, ANATOMY = 0, 1, 2, 3, 4
 # Built on first view: they import pyqtgraph (about a second), which the window must not wait for.
 LAZY_TABS = {TRAIN: "Train", EVALUATE: "Evaluate", ANATOMY: "Anatomy"}
 
 
-def app_settings() -> QSettings:
-    """Settings in the user data folder (so tests, with their own folder, never share them)."""
-    return QSettings(str(paths.home_dir() / "workbench-gui.ini"), QSettings.Format.IniFormat)
+class MainWindow(WindowMenus, QMainWindow):
+    """The views, the feature-maps dock and the status bar, wired to each other and the core."""
 
-
-def sample_files() -> list[Path]:
-    folder = paths.ASSETS_DIR / "samples"
-    return sorted(p for p in folder.glob("*") if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
-
-
-class MainWindow(QMainWindow):
     def __init__(
         self,
         predictor=None,
@@ -119,89 +97,13 @@ class MainWindow(QMainWindow):
             self._on_export_saved,
             self._image_folder,
         )
-        self._restore_settings()
+        restore_settings(self)
         if predictor is not None:
             self._use_predictor(predictor, model_source)
         else:
             self._show_model()
         if model_error:
             self.show_notice(model_error, "error")
-
-    # -- menus and wiring -----------------------------------------------------------------------
-
-    def _action(self, menu, text: str, slot, shortcut=None, tip: str = "") -> QAction:
-        action = menu.addAction(text)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        if tip:
-            action.setStatusTip(tip)
-        action.triggered.connect(slot)
-        return action
-
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        file = bar.addMenu("&File")
-        self._action(
-            file,
-            "&Open image…",
-            self._on_open_image_triggered,
-            QKeySequence.StandardKey.Open,
-            "Open a photo or scan with digits",
-        )
-        self.sample_menu = file.addMenu("Open &sample")
-        for path in sample_files():
-            self.sample_menu.addAction(sample_title(path), lambda p=path: self.open_image(p))
-        self.sample_menu.setEnabled(bool(sample_files()))
-        file.addSeparator()
-        self._action(file, "&Save view as PNG…", self._on_save_view_triggered, "Ctrl+Shift+S")
-        self._action(file, "Save &feature maps as PNG…", self._on_save_features_triggered)
-        self._action(file, "Export &report…", self._on_export_report_triggered, "Ctrl+R",
-                     "A self-contained HTML (and PDF) report for a homework")
-        file.addSeparator()
-        self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
-
-        edit = bar.addMenu("&Edit")
-        self.undo_action = self._action(
-            edit,
-            "&Undo",
-            self._on_undo_triggered,
-            QKeySequence.StandardKey.Undo,
-            "Undo the last stroke or fix",
-        )
-        self.clear_action = self._action(
-            edit,
-            "&Clear",
-            self._on_clear_triggered,
-            "Ctrl+L",
-            "Clear the drawing, or close the photo",
-        )
-        edit.addSeparator()
-        self._action(
-            edit,
-            "&Paste image",
-            self._on_paste_triggered,
-            QKeySequence.StandardKey.Paste,
-            "Read the digits of an image on the clipboard",
-        )
-        self._action(edit, "Copy view as &image", self._on_copy_view_triggered, "Ctrl+Shift+C")
-        self._action(edit, "Copy feature &maps as image", self._on_copy_features_triggered)
-
-        self.model_menu = ModelMenu(self)
-        bar.addMenu(self.model_menu)
-
-        view = bar.addMenu("&View")
-        self._action(view, "&Draw", lambda: self.tabs.setCurrentIndex(DRAW), "Ctrl+1")
-        self._action(view, "&Load", lambda: self.tabs.setCurrentIndex(LOAD), "Ctrl+2")
-        toggle = self.feature_dock.toggleViewAction()
-        toggle.setShortcut(QKeySequence("Ctrl+3"))
-        view.addAction(toggle)
-        self.why_action = self._action(
-            view, "&Why this digit?", self.set_why, "Ctrl+I", "Occlusion map over the 28×28 input"
-        )
-        self.why_action.setCheckable(True)
-
-        help_menu = bar.addMenu("&Help")
-        self._action(help_menu, "&About", self._on_about_triggered)
 
     def _wire(self) -> None:
         canvas = self.draw_view.canvas
@@ -330,12 +232,17 @@ class MainWindow(QMainWindow):
         image, prediction = self._inputs[DRAW]
         if image is None or prediction is None:
             return
-        ink = self.draw_view.canvas.ink()
-        paper = np.clip(np.round((1.0 - ink) * 255), 0, 255).astype(np.uint8)
+        paper = paper_from_ink(self.draw_view.canvas.ink())
         height, width = paper.shape
-        self.input_log.update(ClassifiedInput(
-            "drawing", f"drawing {self._drawing_number}", paper, ((0, 0, width, height),),
-            (tuple(prediction.top(2)[0]),)))
+        self.input_log.update(
+            ClassifiedInput(
+                "drawing",
+                f"drawing {self._drawing_number}",
+                paper,
+                ((0, 0, width, height),),
+                (tuple(prediction.top(2)[0]),),
+            )
+        )
 
     def _on_canvas_cleared(self) -> None:
         self._drawing_number += 1
@@ -345,20 +252,16 @@ class MainWindow(QMainWindow):
         if page is None:
             return
         read = [d for d in page.digits if d.top]
-        grey = np.clip(np.round(page.grey * 255), 0, 255).astype(np.uint8)
-        self.input_log.update(ClassifiedInput(
-            "photo", page.name, grey, tuple(d.box for d in read),
-            tuple(tuple(d.top[:2]) for d in read)))
-
-    def _on_export_report_triggered(self) -> None:
-        from workbench.gui.report.report_dialog import ReportDialog
-
-        evaluation = images = None
-        view = self.evaluate_view
-        if view is not None and view.result() is not None and not view.is_stored():
-            evaluation, images = view.result(), view.test_images()
-        ReportDialog(self.predictor, self.input_log, evaluation=evaluation, test_images=images,
-                     chosen_input=self.current_input()[0], parent=self).exec()
+        grey = as_bytes(page.grey)
+        self.input_log.update(
+            ClassifiedInput(
+                "photo",
+                page.name,
+                grey,
+                tuple(d.box for d in read),
+                tuple(tuple(d.top[:2]) for d in read),
+            )
+        )
 
     # -- the train, evaluate and anatomy tabs ---------------------------------------------------
 
@@ -366,8 +269,11 @@ class MainWindow(QMainWindow):
         """The view of a lazily built tab, building and wiring it on first use."""
         if index not in LAZY_TABS:
             return None
-        existing = {TRAIN: self.train_view, EVALUATE: self.evaluate_view,
-                    ANATOMY: self.anatomy_view}[index]
+        existing = {
+            TRAIN: self.train_view,
+            EVALUATE: self.evaluate_view,
+            ANATOMY: self.anatomy_view,
+        }[index]
         if existing is not None:
             return existing
         if index == TRAIN:
@@ -405,8 +311,7 @@ class MainWindow(QMainWindow):
 
     def _on_evaluate_view_input_chosen(self, image: np.ndarray) -> None:
         """A test image from the gallery becomes the current input, shown on the Load tab."""
-        page = 1.0 - np.kron(np.asarray(image, dtype=np.float32), np.ones((6, 6), np.float32))
-        self.load_view.open_grey(np.pad(page, 20, constant_values=1.0), "MNIST test image")
+        self.load_view.open_grey(page_from_digit(image), "MNIST test image")
         self.tabs.setCurrentIndex(LOAD)
 
     def _on_evaluate_view_evaluation_failed(self, message: str) -> None:
@@ -449,26 +354,6 @@ class MainWindow(QMainWindow):
         )
         self.model_menu.set_device(self.device)
 
-    def _on_model_menu_open_requested(self) -> None:
-        folder = str(self.settings.value("files/model_dir", str(Path.home())))
-        path = ask_model_path(self, folder)
-        if path is not None:
-            self.settings.setValue("files/model_dir", str(path.parent))
-            self.open_model(path)
-
-    def _on_model_menu_shipped_requested(self) -> None:
-        self.open_model(paths.SHIPPED_MODEL)
-
-    def _on_model_menu_device_chosen(self, device: str) -> None:
-        self.device = device
-        self.settings.setValue("model/device", device)
-        if self.predictor is not None:
-            self.open_model(self.model_source or self.predictor.path, device)
-
-    def _on_model_menu_about_requested(self) -> None:
-        text = describe_model(self.predictor) if self.predictor else "No model is loaded."
-        QMessageBox.information(self, "About this model", text)
-
     def _on_model_jobs_job_finished(self, result) -> None:
         predictor, source = result
         self.model_menu.set_busy(False)
@@ -480,88 +365,12 @@ class MainWindow(QMainWindow):
         self.statusBar().clearMessage()
         self._refuse_model(error)
 
-    # -- files, clipboard, export ---------------------------------------------------------------
-
-    def _image_folder(self) -> str:
-        return str(self.settings.value("files/image_dir", str(Path.home())))
-
-    def _on_open_image_triggered(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(
-            self, "Open image", self._image_folder(), IMAGE_FILTER
-        )
-        if name:
-            self.open_image(name)
-
     def _on_load_view_page_loaded(self, name: str) -> None:
         self.notice.hide()
         self.statusBar().showMessage(f"Read {name}", 4000)
 
     def _on_load_view_load_failed(self, message: str) -> None:
         self.show_notice(f"Could not read the image: {message}", "error")
-
-    def _on_paste_triggered(self) -> None:
-        if self.load_view.open_mime(QGuiApplication.clipboard().mimeData()):
-            self.tabs.setCurrentIndex(LOAD)
-        else:
-            self.show_notice("The clipboard holds no image (copy an image or an image file).")
-
-    def _on_undo_triggered(self) -> None:
-        if self.tabs.currentIndex() == DRAW:
-            self.draw_view.canvas.undo()
-        elif self.tabs.currentIndex() == LOAD:
-            self.load_view.undo()
-
-    def _on_clear_triggered(self) -> None:
-        if self.tabs.currentIndex() == DRAW:
-            self.draw_view.canvas.clear()
-        elif self.tabs.currentIndex() == LOAD:
-            self.load_view.close_page()
-
-    def _current_view(self) -> QWidget:
-        return self.tabs.currentWidget()
-
-    def _on_copy_view_triggered(self) -> None:
-        copy_widget(self._current_view())
-        self.statusBar().showMessage("Copied the view to the clipboard", 3000)
-
-    def _on_copy_features_triggered(self) -> None:
-        copy_widget(self.feature_view.export_widget())
-        self.statusBar().showMessage("Copied the feature maps to the clipboard", 3000)
-
-    def _on_save_view_triggered(self) -> None:
-        self._save_png(self._current_view(), self.tabs.tabText(self.tabs.currentIndex()).lower())
-
-    def _on_save_features_triggered(self) -> None:
-        self._save_png(self.feature_view.export_widget(), "feature-maps")
-
-    def _save_png(self, widget: QWidget, name: str) -> None:
-        path = ask_png_path(self, Path(self._image_folder()) / f"{name}.png")
-        if path is None:
-            return
-        try:
-            self._on_export_saved(save_widget_png(widget, path))
-        except OSError as exc:
-            self.show_notice(str(exc), "error")
-
-    def _on_export_saved(self, path: Path) -> None:
-        self.statusBar().showMessage(f"Saved {path}", 5000)
-
-    def _on_about_triggered(self) -> None:
-        QMessageBox.about(
-            self,
-            "About the workbench",
-            f"<b>LeNet digit workbench {__version__}</b><br>Draw or load digits, "
-            "see the top-2 answers and every layer's feature maps.<br>"
-            f"User data: {paths.home_dir()}",
-        )
-
-    def dragEnterEvent(self, event) -> None:
-        self.load_view.dragEnterEvent(event)
-
-    def dropEvent(self, event) -> None:
-        if self.load_view.open_mime(event.mimeData()):
-            self.tabs.setCurrentIndex(LOAD)
-            event.acceptProposedAction()
 
     # -- settings -------------------------------------------------------------------------------
 
@@ -572,26 +381,6 @@ class MainWindow(QMainWindow):
         self.settings.setValue("draw/threshold", threshold)
         self.load_view.set_threshold(threshold)
 
-    def _restore_settings(self) -> None:
-        s = self.settings
-        geometry = s.value("window/geometry")
-        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1280, 800)
-        state = s.value("window/state")
-        if isinstance(state, QByteArray) and not state.isEmpty():
-            self.restoreState(state)
-        self.draw_view.set_brush_width(
-            float(s.value("draw/brush", self.draw_view.canvas.brush_width()))
-        )
-        threshold = float(s.value("draw/threshold", self.draw_view.threshold_value()))
-        self.draw_view.set_threshold(threshold)
-        self.load_view.set_threshold(threshold)
-        tab = int(s.value("window/tab", DRAW))
-        self.tabs.setCurrentIndex(tab if tab in (DRAW, LOAD) else DRAW)
-        self.set_why(str(s.value("view/why", "false")).lower() == "true")
-
     def closeEvent(self, event) -> None:
         if self.train_view is not None:
             if not self.train_view.confirm_close(self):
@@ -600,10 +389,7 @@ class MainWindow(QMainWindow):
             self.train_view.shutdown()
         if self.evaluate_view is not None:
             self.evaluate_view.shutdown()
-        self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/state", self.saveState())
-        self.settings.setValue("window/tab", self.tabs.currentIndex())
-        self.settings.sync()
+        save_settings(self)
         self._occlusion_timer.stop()
         self._model_jobs.wait()
         self.load_view.wait_for_jobs()

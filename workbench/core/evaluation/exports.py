@@ -15,6 +15,7 @@ from PIL import Image
 from workbench.core.evaluation.evaluation import EvalResult
 from workbench.core.evaluation.metrics import ClassMetrics, ConfusedPair, row_normalised
 from workbench.core.fileio import atomic_writer
+from workbench.core.recognition.conversions import as_bytes
 
 
 def confusion_csv(matrix: np.ndarray, normalised: bool = False) -> str:
@@ -67,15 +68,8 @@ def write_misclassified(
             int(index), int(labels[index]), pred, float(probabilities[index, pred])
         )
         written.append(folder / name)
-        Image.fromarray(_as_uint8(images[index])).save(folder / name, format="PNG")
+        Image.fromarray(as_bytes(images[index])).save(folder / name, format="PNG")
     return written
-
-
-def _as_uint8(image: np.ndarray) -> np.ndarray:
-    image = np.asarray(image)
-    if image.dtype == np.uint8:
-        return image
-    return np.clip(np.round(image.astype(np.float64) * 255.0), 0, 255).astype(np.uint8)
 
 
 def stored_result(test: dict[str, Any]) -> EvalResult:

@@ -11,6 +11,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from workbench.core.colours import colourise, grid_shape, lut_from_hex
 from workbench.core.model.filters import filter_mosaic
+from workbench.core.recognition.conversions import as_bytes
 
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
 INK, GRID, BOX = (32, 32, 32), (220, 220, 220), (230, 90, 0)
@@ -60,10 +61,7 @@ def unit_bars(values: np.ndarray, width: int = 560, height: int = 70) -> Image.I
 
 def digit_image(image: np.ndarray, scale: int = 3) -> Image.Image:
     """A 28×28 input (floats 0…1 or uint8, ink bright) as a large greyscale picture."""
-    array = np.asarray(image)
-    if array.dtype != np.uint8:
-        array = np.clip(np.round(array.astype(np.float64) * 255), 0, 255).astype(np.uint8)
-    picture = Image.fromarray(array, "L")
+    picture = Image.fromarray(as_bytes(image), "L")
     return picture.resize((picture.width * scale, picture.height * scale), Image.Resampling.NEAREST)
 
 

@@ -12,6 +12,7 @@ from PIL import Image
 from workbench.core.evaluation.evaluation import EvalResult
 from workbench.core.model.anatomy import Anatomy
 from workbench.core.model.spec import ModelSpec
+from workbench.core.recognition.conversions import as_bytes
 
 SECTIONS = ("model", "training", "evaluation", "inside", "inputs")
 SECTION_TITLES = {
@@ -44,10 +45,7 @@ class ClassifiedInput:
     def picture(self) -> Image.Image:
         if isinstance(self.image, bytes):
             return Image.open(io.BytesIO(self.image)).convert("RGB")
-        array = np.asarray(self.image)
-        if array.dtype != np.uint8:
-            array = np.clip(np.round(array * 255), 0, 255).astype(np.uint8)
-        return Image.fromarray(array)
+        return Image.fromarray(as_bytes(self.image))
 
 
 class InputLog:

@@ -26,8 +26,9 @@ class _StreamWorker(QObject):
     ended = Signal(bool)  # True when the generator was cancelled
     failed = Signal(object)
 
-    def __init__(self, make: Callable[[], Iterator[Any]], is_progress: Callable[[Any], bool],
-                 interval: float):
+    def __init__(
+        self, make: Callable[[], Iterator[Any]], is_progress: Callable[[Any], bool], interval: float
+    ):
         super().__init__()
         self._make = make
         self._is_progress = is_progress
@@ -77,8 +78,12 @@ class StreamJob(QObject):
     job_failed = Signal(object)
     job_finished = Signal(object)
 
-    def __init__(self, is_progress: Callable[[Any], bool] = lambda item: False,
-                 interval: float = 0.1, parent: QObject | None = None):
+    def __init__(
+        self,
+        is_progress: Callable[[Any], bool] = lambda item: False,
+        interval: float = 0.1,
+        parent: QObject | None = None,
+    ):
         super().__init__(parent)
         self._is_progress = is_progress
         self._interval = interval

@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
 
 from workbench.core.evaluation.evaluation import EvalResult
 from workbench.core.report.document import build_report, run_curves
-from workbench.core.report.sections import SECTION_TITLES, SECTIONS, InputLog
 from workbench.core.report.html import report_html
+from workbench.core.report.sections import SECTION_TITLES, SECTIONS, InputLog
 from workbench.core.training.runs import list_summaries, read_history
 
 
