@@ -232,3 +232,15 @@ def test_a_new_model_is_evaluated_again_while_the_view_is_shown(qtbot, view, kno
         assert view.result() is None and view.gallery.indices() == []
     assert finished.args[0] is view.result() and view.result() is not first
     np.testing.assert_array_equal(view.result().confusion, first.confusion)
+
+
+def test_the_matrix_can_be_saved_only_once_there_is_one(qtbot):
+    from workbench.gui.evaluate.result_panels import MatrixPanel
+
+    panel = MatrixPanel()
+    qtbot.addWidget(panel)
+    assert not panel.csv_button.isEnabled() and not panel.png_button.isEnabled()
+    panel.set_matrix(np.eye(10, dtype=np.int64) * 3, "a title")
+    assert panel.csv_button.isEnabled() and panel.png_button.isEnabled()
+    panel.set_matrix(None)
+    assert not panel.csv_button.isEnabled()

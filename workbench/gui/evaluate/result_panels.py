@@ -47,6 +47,8 @@ class MatrixPanel(QWidget):
         self.csv_button.clicked.connect(self._on_csv_button_clicked)
         self.png_button = QPushButton("Save PNG…")
         self.png_button.clicked.connect(self._on_png_button_clicked)
+        for button in (self.csv_button, self.png_button):
+            button.setEnabled(False)  # nothing to save before the first result
         self.plot = ConfusionPlot()
         self.plot.setMinimumSize(380, 340)
         self.plot.cell_clicked.connect(self.cell_clicked)
