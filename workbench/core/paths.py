@@ -57,8 +57,9 @@ def setup_logging(level: int = logging.INFO) -> Path | None:
     """Log to `workbench.log` in the user data folder; its path, or None if it cannot be written."""
     path = log_file()
     root = logging.getLogger()
-    if any(getattr(h, "_workbench", False) for h in root.handlers):
-        return path
+    for handler in root.handlers:
+        if getattr(handler, "_workbench", False):
+            return Path(handler.baseFilename)  # already logging (perhaps to an earlier home)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handler = logging.FileHandler(path, encoding="utf-8")
