@@ -67,17 +67,15 @@ def non_mnist_renders(
         raise ValueError(f"count must be >= 0, not {count}")
     if not 0.0 <= invert <= 1.0:
         raise ValueError(f"invert is a share in [0, 1], not {invert}")
-    hand = _hand_fonts() if fonts else []
-    printed = [*(_printed_fonts() if fonts else []), None]
     renders = []
     for index in range(count):
         # One generator per digit: a digit stays the same whatever `count` is.
         rng = np.random.default_rng([seed, index, VERSION])
         digit = index % 10
         source = _CYCLE[(index // 10) % len(_CYCLE)]
-        if source == "font-hand" and not hand:
+        coverage, detail = glyph(digit, source, rng, fonts=fonts)
+        if source == "font-hand" and not _hand_fonts(fonts):
             source = "pen"
-        coverage, detail = _glyph(digit, source, hand, printed, rng)
         coverage = _distort(coverage, source, rng)
         dark_board = bool(rng.random() < invert)
         grey = _photo(coverage, rng, dark_board)
@@ -124,34 +122,41 @@ def is_unusual(style: str) -> bool:
     return detail_of(style) in strokes.UNUSUAL
 
 
-def _hand_fonts() -> list[str]:
-    return synth.find_fonts(synth.HANDWRITING_FONTS)
-
-
-def _printed_fonts() -> list[str]:
-    return synth.find_fonts(synth.PRINTED_FONTS)
-
-
-def _glyph(
-    digit: int,
-    source: str,
-    hand: list[str],
-    printed: list[str | None],
-    rng: np.random.Generator,
+def glyph(
+    digit: int, source: str, rng: np.random.Generator, *, fonts: bool = True
 ) -> tuple[np.ndarray, str]:
-    """Coverage of one digit (float32 0..1, cropped) and what drew it."""
+    """Coverage of one digit (float32 0..1, cropped, 24-80 px tall) and what drew it.
+
+    `source` is one of SOURCES; "square" and "lowres" stay undistorted here (their base is
+    a stroked digit, or a handwriting font 30 % of the time). Without handwriting fonts they
+    are stroked by code: the same draws are made whatever is installed, so the stroked digits
+    are the same on every machine.
+    """
+    if source not in SOURCES:
+        raise ValueError(f"source must be one of {SOURCES}, not {source!r}")
+    hand = _hand_fonts(fonts)
     height = int(round(math.exp(rng.uniform(math.log(24), math.log(80)))))
-    if source in ("square", "lowres") and hand and rng.random() > _PEN_SHARE_OF_DISTORTED:
-        source = "font-hand"
-    if source == "font-hand":
+    font_based = rng.random() > _PEN_SHARE_OF_DISTORTED
+    if hand and (source == "font-hand" or (source in ("square", "lowres") and font_based)):
         font = hand[int(rng.integers(len(hand)))]
-        return synth.glyph_mask(digit, font, height, rng.uniform(-6, 6)), synth.font_name(font)
+        mask = synth.glyph_mask(digit, font, height, rng.uniform(-6, 6))
+        return mask, synth.font_name(font)
     if source == "font-print":
+        printed = [*_printed_fonts(fonts), None]
         font = printed[int(rng.integers(len(printed)))]
-        return synth.glyph_mask(digit, font, height, rng.uniform(-4, 4)), synth.font_name(font)
+        mask = synth.glyph_mask(digit, font, height, rng.uniform(-4, 4))
+        return mask, synth.font_name(font)
     variants = strokes.VARIANTS[digit]
     variant = variants[int(rng.integers(len(variants)))]
     return strokes.pen_digit(variant, height, rng), variant
+
+
+def _hand_fonts(fonts: bool = True) -> list[str]:
+    return synth.find_fonts(synth.HANDWRITING_FONTS) if fonts else []
+
+
+def _printed_fonts(fonts: bool = True) -> list[str]:
+    return synth.find_fonts(synth.PRINTED_FONTS) if fonts else []
 
 
 def _distort(coverage: np.ndarray, source: str, rng: np.random.Generator) -> np.ndarray:

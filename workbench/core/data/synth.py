@@ -69,6 +69,11 @@ def find_fonts(patterns: Sequence[str]) -> list[str]:
     spec = importlib.util.find_spec("matplotlib")  # found without importing it
     if spec is not None and spec.origin:
         folders.append(Path(spec.origin).parent / "mpl-data" / "fonts" / "ttf")
+    return list(_find_fonts_in(tuple(patterns), tuple(folders)))
+
+
+@functools.lru_cache(maxsize=64)
+def _find_fonts_in(patterns: tuple[str, ...], folders: tuple[Path, ...]) -> tuple[str, ...]:
     found: dict[str, str] = {}
     for folder in folders:
         if not folder.is_dir():
@@ -78,7 +83,7 @@ def find_fonts(patterns: Sequence[str]) -> list[str]:
                 continue
             if any(fnmatch.fnmatchcase(path.stem, pattern) for pattern in patterns):
                 found[path.stem] = str(path)
-    return [found[name] for name in sorted(found) if draws_digits(found[name])]
+    return tuple(found[name] for name in sorted(found) if draws_digits(found[name]))
 
 
 @functools.lru_cache(maxsize=512)
