@@ -17,9 +17,9 @@ pytestmark = pytest.mark.skipif(
 )
 CORPUS_SIZE = 600
 REQUIRED_ACCURACY = 0.97
-NON_MNIST_SIZE = 1000
-# Measured for today's shipped model on seed 14: 0.968 with the Debian handwriting and printed
-# fonts installed here, 0.951 on a machine with none (code-drawn strokes and Pillow's font).
+# Today's shipped model on the standard set (1000 digits, seed 14): 0.968 with the Debian
+# handwriting and printed fonts installed here, 0.951 on a machine with none (code-drawn
+# strokes and Pillow's font).
 NON_MNIST_FLOOR = 0.92
 
 
@@ -75,7 +75,7 @@ def test_blank_photo_reads_nothing(predictor):
 
 
 def test_shipped_model_on_the_non_mnist_set(predictor):
-    images, labels, styles = nonmnist.non_mnist_set(NON_MNIST_SIZE, seed=14)
+    images, labels, styles = nonmnist.non_mnist_set()  # the standard set: 1000 digits
     correct = predictor.predict(images).probabilities.argmax(axis=1) == labels
     by_source = nonmnist.accuracy_by(styles, correct)
     pen = [i for i, style in enumerate(styles) if nonmnist.source_of(style) == "pen"]
@@ -140,9 +140,12 @@ def test_both_polarities_read_the_same():
 
 def test_set_builds_without_any_installed_font(monkeypatch, tmp_path):
     with_fonts = nonmnist.non_mnist_renders(80, seed=7)
+    bare = nonmnist.identity(fonts=False)
     monkeypatch.setattr(synth, "SYSTEM_FONT_ROOTS", (tmp_path,))
     monkeypatch.setattr(synth.importlib.util, "find_spec", lambda name: None)
     assert nonmnist.fonts_used() == {"font-hand": [], "font-print": []}
+    assert nonmnist.identity() == bare and bare["printed_fonts"] == 1
+    assert bare["count"] == nonmnist.STANDARD_COUNT and bare["version"] == nonmnist.VERSION
     renders = nonmnist.non_mnist_renders(200, seed=7)
     styles = [r.style for r in renders]
     # The stroked digits are the same as on a machine with fonts.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections import defaultdict
 from collections.abc import Sequence
@@ -15,6 +16,9 @@ from scipy import ndimage
 from workbench.core.data import strokes, synth
 
 VERSION = 1  # bump when the recipe changes: figures measured on another version don't compare
+# The set that figures are reported on (bench, model card, Evaluate view, tests).
+STANDARD_COUNT = 1000
+STANDARD_SEED = 14
 # Where each digit comes from, in a fixed cycle of 20 (every source gets every digit equally):
 # pen = stroked by code, square = stretched to fill a square box, lowres = scanned at 8-12 px
 # and scaled back up, font-hand / font-print = handwriting-style / printed fonts.
@@ -53,8 +57,28 @@ def fonts_used() -> dict[str, list[str]]:
     return {"font-hand": [synth.font_name(p) for p in _hand_fonts()], "font-print": printed}
 
 
+def identity(count: int = STANDARD_COUNT, seed: int = STANDARD_SEED, *, fonts: bool = True) -> dict:
+    """What a figure on the set was measured on: recipe version, size, seed and the fonts
+    found (a digest of their names: two machines with the same digest drew the same set)."""
+    used = fonts_used() if fonts else {"font-hand": [], "font-print": []}
+    names = "\n".join([*used["font-hand"], "|", *used["font-print"]])
+    return {
+        "name": "non-mnist",
+        "version": VERSION,
+        "count": int(count),
+        "seed": int(seed),
+        "handwriting_fonts": len(used["font-hand"]),
+        "printed_fonts": len(used["font-print"]) + 1,  # Pillow's built-in font
+        "fonts_digest": hashlib.sha256(names.encode()).hexdigest()[:12],
+    }
+
+
 def non_mnist_renders(
-    count: int, seed: int = 0, *, invert: float = 0.0, fonts: bool = True
+    count: int = STANDARD_COUNT,
+    seed: int = STANDARD_SEED,
+    *,
+    invert: float = 0.0,
+    fonts: bool = True,
 ) -> list[Render]:
     """`count` grey renders with labels and styles, the same for the same arguments and fonts.
 
@@ -85,7 +109,11 @@ def non_mnist_renders(
 
 
 def non_mnist_set(
-    count: int, seed: int = 0, *, invert: float = 0.0, fonts: bool = True
+    count: int = STANDARD_COUNT,
+    seed: int = STANDARD_SEED,
+    *,
+    invert: float = 0.0,
+    fonts: bool = True,
 ) -> NonMnistSet:
     """`non_mnist_renders` through the app's preprocessing (ink_from_grey, to_mnist).
 
