@@ -122,6 +122,13 @@ SKELETONS: dict[str, Callable[[Callable[[float, float], float]], Skeleton]] = {
         ),
         line((0.44, u(0.0, 0.3)), (0.44, 1.0)),
     ],
+    "4-u": lambda u: [
+        chain(
+            line((u(0.02, 0.12), 0.0), (0.05, u(0.4, 0.5))),
+            bezier((0.05, u(0.4, 0.5)), (0.06, 0.62), (0.3, 0.62), (0.52, u(0.5, 0.6))),
+        ),
+        line((0.52, u(-0.04, 0.1)), (0.5, 1.0)),
+    ],
     "5-plain": lambda u: [
         chain(
             line((0.13, 0.02), (0.09, 0.45)),
@@ -198,6 +205,7 @@ UNUSUAL = frozenset(
         "3-flat-top",
         "4-open",
         "4-open-curved",
+        "4-u",
         "6-open",
         "7-crossed",
         "7-hook",
