@@ -167,3 +167,13 @@ def test_every_pen_skeleton_draws_a_digit(variant):
     assert first.dtype == np.float32 and first.max() == pytest.approx(1.0, abs=0.02)
     assert 30 <= first.shape[0] <= 90 and first.shape[1] >= 3
     assert 0.0 < (first > 0.5).mean() < 0.6  # strokes, not a blob
+
+
+def test_bad_requests_say_what_is_wrong():
+    with pytest.raises(ValueError, match="no pen style"):
+        strokes.pen_digit("4-backwards", 40, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="share"):
+        nonmnist.non_mnist_renders(5, invert=1.5)
+    with pytest.raises(ValueError, match="source"):
+        nonmnist.glyph(3, "crayon", np.random.default_rng(0))
+    assert nonmnist.non_mnist_set(0).images.shape == (0, 28, 28)

@@ -228,8 +228,12 @@ def pen_digit(variant: str, height: int, rng: np.random.Generator) -> np.ndarray
 
     The skeleton is slanted, rotated, stretched and wobbled at random, each stroke shifted a
     little (pen lifts never land exactly), and drawn with a round pen whose width and
-    pressure vary; edges are anti-aliased from the exact distance to the pen's path.
+    pressure vary; edges are anti-aliased (drawn 4 times larger and area-averaged).
     """
+    if variant not in SKELETONS:
+        raise ValueError(f"no pen style {variant!r}; styles are {', '.join(SKELETONS)}")
+    if height < 8:
+        raise ValueError(f"height must be at least 8 px, not {height}")
     strokes = SKELETONS[variant](lambda low, high: float(rng.uniform(low, high)))
     slant = math.tan(math.radians(rng.uniform(-15, 30)))
     angle = math.radians(rng.uniform(-10, 10))
