@@ -101,9 +101,13 @@ def test_non_mnist_set_is_reproducible_balanced_and_in_mnist_form():
     assert (images.reshape(200, -1).max(axis=1) > 0.99).all()  # every digit found and scaled
     # The same seed draws the same digits, and a longer set starts with them: figures on
     # 1000 digits include those on 200. Another seed draws others.
-    longer = nonmnist.non_mnist_set(210, seed=3)
-    assert np.array_equal(longer.images[:200], images) and longer.styles[:200] == styles
-    assert not np.array_equal(nonmnist.non_mnist_set(40, seed=4).images, images[:40])
+    longer = nonmnist.non_mnist_renders(210, seed=3)
+    assert [r.style for r in longer[:200]] == styles
+    for row in (0, 57, 199):
+        grey = longer[row].grey.astype(np.float32) / 255.0
+        assert np.array_equal(to_mnist(ink_from_grey(grey)), images[row])
+    other = nonmnist.non_mnist_renders(40, seed=4)
+    assert not all(np.array_equal(a.grey, b.grey) for a, b in zip(other, longer, strict=False))
     sources = collections.Counter(nonmnist.source_of(s) for s in styles)
     assert sources["pen"] >= 80 and sources["square"] >= 30 and sources["lowres"] >= 30
     # The stroked share covers every skeleton's digit, the unusual forms included.
