@@ -1,4 +1,4 @@
-"""The shipped model on printed digits that look nothing like MNIST: preprocessing + network."""
+"""The shipped model on digits that look nothing like MNIST: fonts, code-drawn pens, bad scans."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import collections
 import numpy as np
 import pytest
 
-from workbench.core.data import synth
+from workbench.core.data import nonmnist, strokes, synth
 from workbench.core.paths import SHIPPED_MODEL
 from workbench.core.recognition.preprocessing import ink_from_grey, to_mnist
 from workbench.core.recognition.reading import read_digits
@@ -17,6 +17,10 @@ pytestmark = pytest.mark.skipif(
 )
 CORPUS_SIZE = 600
 REQUIRED_ACCURACY = 0.97
+# Today's shipped model on the standard set (1000 digits, seed 14): 0.963 with the Debian
+# handwriting and printed fonts installed here, 0.947 on a machine with none (code-drawn
+# strokes and Pillow's font, whose 1 it reads as 7).
+NON_MNIST_FLOOR = 0.92
 
 
 @pytest.fixture(scope="module")
@@ -68,3 +72,112 @@ def test_rows_read_back_complete_and_in_order(predictor, invert):
 
 def test_blank_photo_reads_nothing(predictor):
     assert read_digits(np.ones((200, 300), np.float32), predictor) == []
+
+
+def test_shipped_model_on_the_non_mnist_set(predictor):
+    images, labels, styles = nonmnist.non_mnist_set()  # the standard set: 1000 digits
+    correct = predictor.predict(images).probabilities.argmax(axis=1) == labels
+    by_source = nonmnist.accuracy_by(styles, correct)
+    pen = [i for i, style in enumerate(styles) if nonmnist.source_of(style) == "pen"]
+    by_variant = nonmnist.accuracy_by([styles[i] for i in pen], correct[pen], nonmnist.detail_of)
+    unusual = nonmnist.accuracy_by(
+        styles, correct, lambda s: "unusual" if nonmnist.is_unusual(s) else "common"
+    )
+    lines = [f"non-MNIST set v{nonmnist.VERSION}: {correct.mean():.4f} on {len(labels)} digits"]
+    lines += [
+        f"  {name:12s} {acc:.3f} ({n})" for name, (acc, n) in {**by_source, **unusual}.items()
+    ]
+    lines += [f"  pen {name:14s} {acc:.3f} ({n})" for name, (acc, n) in by_variant.items()]
+    print("\n" + "\n".join(lines))
+    assert set(by_source) >= {"pen", "square", "lowres", "font-print"}
+    assert correct.mean() >= NON_MNIST_FLOOR
+
+
+def test_non_mnist_set_is_reproducible_balanced_and_in_mnist_form():
+    images, labels, styles = nonmnist.non_mnist_set(200, seed=3)
+    assert images.shape == (200, 28, 28) and images.dtype == np.float32
+    assert labels.dtype == np.int64 and np.bincount(labels).tolist() == [20] * 10
+    assert images.min() >= 0.0 and images.max() <= 1.0
+    assert (images.reshape(200, -1).max(axis=1) > 0.99).all()  # every digit found and scaled
+    # The same seed draws the same digits, and a longer set starts with them: figures on
+    # 1000 digits include those on 200. Another seed draws others.
+    longer = nonmnist.non_mnist_renders(210, seed=3)
+    assert [r.style for r in longer[:200]] == styles
+    for row in (0, 57, 199):
+        grey = longer[row].grey.astype(np.float32) / 255.0
+        assert np.array_equal(to_mnist(ink_from_grey(grey)), images[row])
+    other = nonmnist.non_mnist_renders(40, seed=4)
+    assert not all(np.array_equal(a.grey, b.grey) for a, b in zip(other, longer, strict=False))
+    sources = collections.Counter(nonmnist.source_of(s) for s in styles)
+    assert sources["pen"] >= 80 and sources["square"] >= 30 and sources["lowres"] >= 30
+    # The stroked share covers every skeleton's digit, the unusual forms included.
+    drawn = {nonmnist.detail_of(s) for s in styles if nonmnist.source_of(s) == "pen"}
+    assert {strokes.variant_label(v) for v in drawn} == set(range(10))
+    assert drawn & strokes.UNUSUAL
+
+
+def test_square_box_digits_fill_the_box_and_low_res_ones_are_blurred():
+    renders = nonmnist.non_mnist_renders(400, seed=5)
+    sharpness = collections.defaultdict(list)
+    for render in renders:
+        assert render.grey.dtype == np.uint8 and render.grey.ndim == 2
+        grey = render.grey.astype(np.float32) / 255.0
+        edge = np.abs(np.diff(grey, axis=1)).max() / max(float(grey.max() - grey.min()), 1e-6)
+        sharpness[nonmnist.source_of(render.style)].append(edge)
+        if nonmnist.source_of(render.style) != "square" or render.style.endswith(":1-stick"):
+            continue
+        ink = to_mnist(ink_from_grey(grey))
+        rows, cols = np.flatnonzero(ink.max(axis=1) > 0.1), np.flatnonzero(ink.max(axis=0) > 0.1)
+        height, width = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+        assert min(height, width) >= 0.7 * max(height, width), render.style
+    assert len(sharpness["square"]) == 60
+    assert np.median(sharpness["lowres"]) < 0.6 * np.median(sharpness["pen"])
+
+
+def test_both_polarities_read_the_same():
+    dark = nonmnist.non_mnist_renders(30, seed=6, invert=1.0)
+    light = nonmnist.non_mnist_renders(30, seed=6, invert=0.0)
+    for a, b in zip(dark, light, strict=True):
+        assert a.style == b.style + ":inverted" and a.label == b.label
+        assert np.median(a.grey) < 128 < np.median(b.grey)  # a board, then paper
+
+
+def test_set_builds_without_any_installed_font(monkeypatch, tmp_path):
+    with_fonts = nonmnist.non_mnist_renders(80, seed=7)
+    bare = nonmnist.identity(fonts=False)
+    monkeypatch.setattr(synth, "SYSTEM_FONT_ROOTS", (tmp_path,))
+    monkeypatch.setattr(synth.importlib.util, "find_spec", lambda name: None)
+    assert nonmnist.fonts_used() == {"font-hand": [], "font-print": []}
+    assert nonmnist.identity() == bare and bare["printed_fonts"] == 1
+    assert bare["count"] == nonmnist.STANDARD_COUNT and bare["version"] == nonmnist.VERSION
+    renders = nonmnist.non_mnist_renders(200, seed=7)
+    styles = [r.style for r in renders]
+    # The stroked digits are the same as on a machine with fonts.
+    assert all(
+        np.array_equal(a.grey, b.grey) for a, b in zip(renders[:80], with_fonts, strict=True)
+    )
+    sources = {nonmnist.source_of(s) for s in styles}
+    assert "font-hand" not in sources and "pen" in sources
+    assert {nonmnist.detail_of(s) for s in styles if s.startswith("font-print")} == {
+        "pillow-default"
+    }
+
+
+@pytest.mark.parametrize("variant", sorted(strokes.SKELETONS))
+def test_every_pen_skeleton_draws_a_digit(variant):
+    first = strokes.pen_digit(variant, 48, np.random.default_rng(1))
+    again = strokes.pen_digit(variant, 48, np.random.default_rng(1))
+    assert np.array_equal(first, again)
+    assert first.dtype == np.float32 and first.max() == pytest.approx(1.0, abs=0.02)
+    assert 30 <= first.shape[0] <= 90 and first.shape[1] >= 3
+    assert 0.0 < (first > 0.5).mean() < 0.6  # strokes, not a blob
+
+
+def test_bad_requests_say_what_is_wrong():
+    with pytest.raises(ValueError, match="no pen style"):
+        strokes.pen_digit("4-backwards", 40, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="share"):
+        nonmnist.non_mnist_renders(5, invert=1.5)
+    with pytest.raises(ValueError, match="source"):
+        nonmnist.glyph(3, "crayon", np.random.default_rng(0))
+    assert nonmnist.non_mnist_set(0).images.shape == (0, 28, 28)

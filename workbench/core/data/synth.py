@@ -1,8 +1,10 @@
-"""Printed digits that do not look like MNIST (fonts, chalk boards, bad light, noise) for tests."""
+"""Printed and handwriting-font digits unlike MNIST (chalk boards, bad light, noise) for tests."""
 
 from __future__ import annotations
 
+import fnmatch
 import functools
+import importlib.util
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,6 +15,27 @@ from PIL import Image, ImageDraw, ImageFont
 from scipy import ndimage
 
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
+SYSTEM_FONT_ROOTS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"))
+# Font files (Debian's fonts-* packages) looked for by name; any of them may be missing.
+HANDWRITING_FONTS = (
+    "BecauseWe*-Regular",  # fonts-bwht
+    "Breip",  # fonts-breip
+    "ComicNeue-*",  # fonts-comic-neue
+    "DancingScript-*",  # fonts-dancingscript
+    "dkg*",  # fonts-dkg-handwriting
+    "Humor-Sans",  # fonts-humor-sans
+    "KaushanScript-Regular",  # fonts-kaushanscript
+    "Kristi",  # fonts-kristi
+    "Rufscript*",  # fonts-rufscript
+)
+PRINTED_FONTS = (
+    "DejaVuSans*",  # fonts-dejavu-core, also shipped inside matplotlib
+    "DejaVuSerif*",
+    "Liberation*",  # fonts-liberation
+    "Free*",  # fonts-freefont-ttf
+    "Ecolier-court",  # fonts-ecolier-court
+    "OpenDyslexic-*",  # fonts-opendyslexic
+)
 VARIATIONS = (
     "plain",
     "inverted",
@@ -35,6 +58,44 @@ def available_fonts() -> list[str | None]:
         if folder.is_dir():
             found += sorted(str(p) for p in folder.glob("DejaVu*.ttf") if "MathTeX" not in p.name)
     return list(dict.fromkeys(found)) + [None]
+
+
+def find_fonts(patterns: Sequence[str]) -> list[str]:
+    """Font files on this machine (system folders, matplotlib's) whose names match, sorted.
+
+    One file per name, and only fonts that really draw all ten digits; none found is fine.
+    """
+    folders = list(SYSTEM_FONT_ROOTS)
+    spec = importlib.util.find_spec("matplotlib")  # found without importing it
+    if spec is not None and spec.origin:
+        folders.append(Path(spec.origin).parent / "mpl-data" / "fonts" / "ttf")
+    return list(_find_fonts_in(tuple(patterns), tuple(folders)))
+
+
+@functools.lru_cache(maxsize=64)
+def _find_fonts_in(patterns: tuple[str, ...], folders: tuple[Path, ...]) -> tuple[str, ...]:
+    found: dict[str, str] = {}
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.rglob("*")):
+            if path.suffix.lower() not in (".ttf", ".otf") or path.stem in found:
+                continue
+            if any(fnmatch.fnmatchcase(path.stem, pattern) for pattern in patterns):
+                found[path.stem] = str(path)
+    return tuple(found[name] for name in sorted(found) if draws_digits(found[name]))
+
+
+@functools.lru_cache(maxsize=512)
+def draws_digits(font_path: str) -> bool:
+    """True when the font has ten distinct digit glyphs (not its 'missing' box ten times)."""
+    try:
+        font = ImageFont.truetype(font_path, 32)
+    except OSError:
+        return False
+    masks = {(bytes(font.getmask(text)), font.getbbox(text)) for text in "0123456789"}
+    missing = (bytes(font.getmask("\U0010fffd")), font.getbbox("\U0010fffd"))
+    return len(masks) == 10 and missing not in masks
 
 
 def font_name(font_path: str | None) -> str:
