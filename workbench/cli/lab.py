@@ -1,4 +1,4 @@
-"""`workbench lab`: the Lab's hand computations (convolution, pooling, gradients, a small network)."""
+"""`workbench lab`: the hand computations: convolution, pooling, gradients, a small network."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ class LabError(ValueError):
 
 
 def parse_matrix(text: str, name: str = "matrix") -> np.ndarray:
-    """A 2-D float array from '[[1, 2], [3, 4]]' or from rows of numbers ('1 2\\n3 4' or '1 2; 3 4')."""
+    """A 2-D float array from '[[1, 2], [3, 4]]' or rows of numbers ('1 2\\n3 4', '1 2; 3 4')."""
     text = text.strip()
     if not text:
         raise LabError(f"{name} is empty: type rows of numbers or a JSON list of rows")

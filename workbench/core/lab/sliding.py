@@ -1,4 +1,4 @@
-"""Convolution and pooling one window at a time, with the output-size formula in the user's numbers."""
+"""Convolution and pooling one window at a time, with the output-size formula, in numbers."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ class SizeReport:
 
     @property
     def dropped(self) -> int:
-        """Cells at the end of the padded input no window reaches (the remainder the floor drops)."""
+        """Cells at the end of the padded input that no window reaches (what the floor drops)."""
         return self.numerator % self.stride if self.numerator >= 0 else 0
 
     def formula(self) -> str:
@@ -57,8 +57,8 @@ class SizeReport:
         k = self.dropped
         plural = "s" if k > 1 else ""
         return (
-            f"{self.numerator}/{self.stride} is not whole: the floor drops the last {k} {what}{plural} "
-            f"of the padded input, which no window reaches"
+            f"{self.numerator}/{self.stride} is not whole: the floor drops the last {k} "
+            f"{what}{plural} of the padded input, which no window reaches"
         )
 
     def check(self, what: str) -> None:
@@ -85,7 +85,7 @@ class Step:
 
 @dataclass(frozen=True)
 class Sliding:
-    """A window slid over a grid: the grid as walked (padding included), the kernel and each step."""
+    """A window slid over a grid: the grid walked (padding included), the kernel, each step."""
 
     mode: str
     grid: np.ndarray
@@ -111,7 +111,7 @@ class Sliding:
         values = step.window.ravel()
         if self.mode == "conv":
             kernel = self.kernel.ravel()
-            terms = " + ".join(f"{term(x)}·{term(k)}" for x, k in zip(values, kernel))
+            terms = " + ".join(f"{term(x)}·{term(k)}" for x, k in zip(values, kernel, strict=True))
             return f"{cell} = {terms} = {fmt(step.value)}"
         listed = ", ".join(fmt(v) for v in values)
         if self.mode == "max":
@@ -190,7 +190,7 @@ def walk(
 def conv2d(
     x: np.ndarray, kernel: np.ndarray, stride: int = 1, padding: int = 0, dilation: int = 1
 ) -> Sliding:
-    """Cross-correlation as every deep-learning framework computes it (the kernel is not flipped)."""
+    """Cross-correlation as in every deep-learning framework: the kernel is not flipped."""
     _check_settings(stride, padding, dilation)
     grid, filler = pad(np.asarray(x, np.float64), padding)
     kernel = np.asarray(kernel, np.float64)
@@ -198,7 +198,7 @@ def conv2d(
 
 
 def pool2d(x: np.ndarray, size: int, stride: int | None = None, mode: str = "max") -> Sliding:
-    """Max or average pooling over size×size windows (the stride defaults to the size, as in torch)."""
+    """Max or average pooling over size×size windows (stride: the size by default, as in torch)."""
     if mode not in ("max", "avg"):
         raise LabError(f"the pooling mode is max or avg, not {mode!r}")
     if size < 1:
