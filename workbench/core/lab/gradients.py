@@ -99,4 +99,6 @@ def conv_gradients(
     dx_padded[: covered[0], : covered[1]] = dx_walk.output
     dx = dx_padded[padding : padding + x.shape[0], padding : padding + x.shape[1]]
     dw = dw_walk.output
-    return ConvGradients(forward, dy, lr, dw, dx, w - lr * dw, dw_walk, dx_walk, padding)
+    with np.errstate(over="ignore", invalid="ignore"):  # callers check for infinities
+        w_new = w - lr * dw
+    return ConvGradients(forward, dy, lr, dw, dx, w_new, dw_walk, dx_walk, padding)

@@ -20,7 +20,7 @@ def parse_matrix(text: str, name: str = "matrix") -> np.ndarray:
     text = text.strip()
     if not text:
         raise LabError(f"{name} is empty: type rows of numbers or a JSON list of rows")
-    rows = _json_rows(text, name) if text.startswith("[") else _text_rows(text, name)
+    rows = _json_rows(text, name) if text[0] in "[{" else _text_rows(text, name)
     if not rows or not all(rows):
         raise LabError(f"{name} has an empty row")
     widths = {len(row) for row in rows}

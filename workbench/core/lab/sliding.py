@@ -169,6 +169,15 @@ def walk(
     rows.check("rows")
     cols.check("columns")
     output = np.zeros((rows.out, cols.out))
+    # Huge inputs may overflow to infinity: the callers check the results and say so.
+    with np.errstate(over="ignore", invalid="ignore"):
+        steps = _steps(mode, grid, kernel, stride, dilation, rows, cols, output)
+    return Sliding(
+        mode, grid, filler, kernel, (kh, kw), stride, dilation, rows, cols, output, tuple(steps)
+    )
+
+
+def _steps(mode, grid, kernel, stride, dilation, rows, cols, output) -> list[Step]:
     steps = []
     for i in range(rows.out):
         for j in range(cols.out):
@@ -182,9 +191,7 @@ def walk(
                 value = float(window.max() if mode == "max" else window.mean())
             output[i, j] = value
             steps.append(Step(i, j, top, left, window.copy(), products, value))
-    return Sliding(
-        mode, grid, filler, kernel, (kh, kw), stride, dilation, rows, cols, output, tuple(steps)
-    )
+    return steps
 
 
 def conv2d(
