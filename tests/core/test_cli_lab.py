@@ -1,4 +1,4 @@
-"""`workbench lab`: one strict JSON object per call, numbers that match torch, exit 2 on bad input."""
+"""`workbench lab`: one strict JSON object, numbers that match torch, exit 2 on bad input."""
 
 from __future__ import annotations
 
@@ -75,7 +75,8 @@ def test_grad_json_matches_autograd(capsys):
     dy = rng.normal(size=(3, 3))  # ⌊(8 − 3)/2⌋ + 1 by ⌊(7 − 3)/2⌋ + 1
     out = run_json(capsys, ["lab", "grad", "--input", json.dumps(x.tolist()), "--kernel",
                             json.dumps(w.tolist()), "--upstream", json.dumps(dy.tolist()),
-                            "--stride", "2", "--padding", "1", "--lr", "0.25", "--json"])  # fmt: skip
+                            "--stride", "2", "--padding", "1", "--lr", "0.25",
+                            "--json"])  # fmt: skip
     tx, tw = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
     y = F.conv2d(tx[None, None], tw[None, None], stride=2, padding=1)[0, 0]
     y.backward(torch.tensor(dy))

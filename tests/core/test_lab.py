@@ -1,4 +1,4 @@
-"""The Lab's convolution and pooling against torch, for random shapes, strides, paddings, dilations."""
+"""Convolution and pooling against torch over random shapes, strides, paddings, dilations."""
 
 from __future__ import annotations
 

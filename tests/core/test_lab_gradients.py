@@ -62,7 +62,7 @@ def test_gradients_match_autograd(x, w, stride, padding, dilation, lr, seed):
 
 
 def test_stride_one_no_padding_is_the_textbook_rule():
-    """dW = X ⋆ dY (valid) and dX = full X-correlation of dY with rot180(W), written out in numpy."""
+    """dW = X ⋆ dY (valid), dX = full cross-correlation of dY and rot180(W), in plain numpy."""
     x, w = np.array(GRID_4X4, float), np.array(KERNEL_3X3, float)
     dy = np.array([[1.0, 2.0], [-1.0, 0.0]])
     g = conv_gradients(x, w, dy, lr=0.01)
