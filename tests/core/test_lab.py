@@ -144,14 +144,14 @@ def test_matrices_parse_from_json_or_rows(text, expected):
         ("[[1, 2], [3]]", "different lengths"),
         ("1 2\n3", "different lengths"),
         ("1 x", "'x', which is not a number"),
-        ("[[1, \"a\"]]", '"a", which is not a number'),
+        ('[[1, "a"]]', '"a", which is not a number'),
         ("[[1, true]]", "true, which is not a number"),
         ("[[1, 2]", "not valid JSON"),
         ("[[NaN]]", "finite"),
         ("1 inf", "finite"),
         ("[[]]", "empty row"),
-        ("{\"a\": 1}", "list of rows"),
-        ("[{\"a\": 1}]", "list of rows"),
+        ('{"a": 1}', "list of rows"),
+        ('[{"a": 1}]', "list of rows"),
     ],
 )
 def test_bad_matrices_are_refused_with_a_reason(text, message):

@@ -11,7 +11,14 @@ from workbench.core.lab.examples import EXAMPLES
 from workbench.core.lab.gradients import conv_gradients
 from workbench.core.lab.matrices import LabError, as_lists, fmt, matrix_text, parse_matrix
 from workbench.core.lab.scalar_net import FUNCTION, HALF_NOTE, LOSS, scalar_net
-from workbench.core.lab.sliding import Sliding, conv2d, output_size, pool2d
+from workbench.core.lab.sliding import (
+    Sliding,
+    conv2d,
+    layer_lines,
+    layer_numbers,
+    output_size,
+    pool2d,
+)
 
 MATRIX_HELP = (
     "a matrix: JSON rows like '[[1,2],[3,4]]' or rows of numbers like '1 2; 3 4' "
@@ -53,6 +60,8 @@ def add_parser(sub) -> None:
     size.add_argument("n", type=int, help="input side N")
     size.add_argument("f", type=int, help="kernel side F")
     _add_geometry(size)
+    size.add_argument("--channels", type=int, default=1, help="input channels (default 1)")
+    size.add_argument("--filters", type=int, default=1, help="filters = output maps (default 1)")
     size.add_argument("--json", action="store_true", help="one JSON object")
 
     net = lab.add_parser("net", help=f"{FUNCTION}, {LOSS}: chain rule and one SGD step")
@@ -197,6 +206,7 @@ def _grad(args: argparse.Namespace) -> int:
 
 def _size(args: argparse.Namespace) -> int:
     report = output_size(args.n, args.f, args.stride, args.padding, args.dilation)
+    layer = layer_numbers(report, report, args.channels, args.filters)
     if args.json:
         emit(
             {
@@ -204,12 +214,15 @@ def _size(args: argparse.Namespace) -> int:
                 "formula": report.formula(),
                 "dropped": report.dropped,
                 "remark": report.remark(),
+                "layer": layer,
             }
         )
         return EXIT_OK
     print(f"output side = {report.formula()}")
     if report.remark():
         print(report.remark())
+    for line in layer_lines(report, report, args.channels, args.filters):
+        print(line)
     return EXIT_OK
 
 

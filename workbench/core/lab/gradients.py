@@ -29,7 +29,7 @@ class ConvGradients:
         s, d, p = self.forward.stride, self.forward.dilation, self.padding
         kh, kw = self.forward.kernel_shape
         lines = [
-            f"dW[a,b] = Σᵢⱼ dY[i,j] · Xpad[{s}·i + {d}·a, {s}·j + {d}·b]: "
+            f"dW[a,b] = Σ over i,j of dY[i,j] · Xpad[{s}·i + {d}·a, {s}·j + {d}·b]: "
             "the valid cross-correlation X ⋆ dY"
             + (f" (dY's entries {s} apart, the windows {d} apart)" if (s, d) != (1, 1) else ""),
             "dX = the full cross-correlation of dY with the kernel rotated by 180° "

@@ -224,3 +224,32 @@ def output_size(n: int, f: int, stride: int = 1, padding: int = 0, dilation: int
     report = SizeReport(n, f, stride, padding, dilation)
     report.check("input side")
     return report
+
+
+def layer_numbers(
+    rows: SizeReport, cols: SizeReport, channels: int, filters: int
+) -> dict[str, int]:
+    """Output shape, parameters (weights and biases) and multiply-adds of a conv layer."""
+    if channels < 1 or filters < 1:
+        raise LabError("the input channels and the filters must be 1 or more")
+    weights = rows.f * cols.f * channels * filters
+    return {
+        "height": rows.out,
+        "width": cols.out,
+        "channels": filters,
+        "weights": weights,
+        "biases": filters,
+        "parameters": weights + filters,
+        "macs": rows.out * cols.out * weights,
+    }
+
+
+def layer_lines(rows: SizeReport, cols: SizeReport, channels: int, filters: int) -> list[str]:
+    """The layer's numbers written out: output shape, parameters, multiply-adds."""
+    n = layer_numbers(rows, cols, channels, filters)
+    return [
+        f"output {n['height']}×{n['width']}×{filters} ({filters} filters, one map each)",
+        f"weights {rows.f}·{cols.f}·{channels}·{filters} = {n['weights']:,}, biases {filters}: "
+        f"{n['parameters']:,} parameters",
+        f"multiply-adds {n['height']}·{n['width']}·{n['weights']:,} = {n['macs']:,}",
+    ]
