@@ -7,7 +7,7 @@ from PySide6.QtCore import QSize, Qt
 
 from workbench.core.lab.examples import EXAMPLES
 from workbench.gui.lab.lab_view import LabView
-from workbench.gui.lab.matrix_grid import FILLER, PICKED, SPAN, TAP
+from workbench.gui.lab.matrix_grid import FILLER, PICKED, SPAN, TAP, UNREAD
 
 
 @pytest.fixture
@@ -65,6 +65,19 @@ def test_same_padding_greys_the_border_and_keeps_the_size(lab):
     steps.show_step(15)  # the last window sits in the bottom-right corner, over padding
     assert steps.grid.colour_at(5, 5) == TAP.name()
     assert steps.grid.colour_at(0, 0) == FILLER.name()
+
+
+def test_cells_the_floor_drops_are_marked(lab):
+    lab.load_example(EXAMPLES[2])  # 6×6, 3×3, stride 2: ⌊3/2⌋ leaves the last row and column
+    page = lab.conv_page
+    assert "floor drops the last 1 row and column" in page.formula.text()
+    steps = page.steps
+    assert steps.grid_title.text() == "input (6×6)"  # no padding: nothing added
+    assert highlighted(steps.grid, UNREAD) == {(5, j) for j in range(6)} | {
+        (i, 5) for i in range(6)
+    }
+    steps.show_step(3)
+    assert highlighted(steps.grid, TAP) == {(i, j) for i in range(2, 5) for j in range(2, 5)}
 
 
 def test_typing_a_matrix_recomputes_and_errors_are_shown(lab, qtbot):

@@ -7,7 +7,6 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QAbstractScrollArea,
     QFrame,
     QHeaderView,
     QSizePolicy,
@@ -19,7 +18,7 @@ from workbench.core.lab.matrices import fmt
 
 ROW_PX = 28
 MIN_COL_PX = 34
-PLAIN, FILLER = QColor("#ffffff"), QColor("#ececec")
+PLAIN, FILLER, UNREAD = QColor("#ffffff"), QColor("#ececec"), QColor("#f8dcdc")
 TAP, SPAN, PICKED = QColor("#ffc94d"), QColor("#fff1c7"), QColor("#e8892b")
 FILLER_TEXT, TEXT = QColor("#8a8a8a"), QColor("#1a1a1a")
 MAX_VISIBLE = (11, 12)  # rows, columns shown before the grid scrolls
@@ -35,7 +34,6 @@ class MatrixGrid(QTableWidget):
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Maximum)
-        self.setSizeAdjustPolicy(QAbstractScrollArea.SizeAdjustPolicy.AdjustToContents)
         font = self.font()
         font.setPointSizeF(font.pointSizeF() * 1.1)
         self.setFont(font)
@@ -48,12 +46,20 @@ class MatrixGrid(QTableWidget):
         self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self._values = np.zeros((0, 0))
         self._filler = np.zeros((0, 0), bool)
+        self._unread = np.zeros((0, 0), bool)
         self._marked: list[tuple[int, int]] = []
 
-    def set_matrix(self, values: np.ndarray, filler: np.ndarray | None = None) -> None:
+    def set_matrix(
+        self,
+        values: np.ndarray,
+        filler: np.ndarray | None = None,
+        unread: np.ndarray | None = None,
+    ) -> None:
+        """Numbers; filler cells (added zeros) grey, unread cells (dropped by the floor) pink."""
         values = np.atleast_2d(np.asarray(values, np.float64))
         self._values = values
         self._filler = np.zeros(values.shape, bool) if filler is None else filler
+        self._unread = np.zeros(values.shape, bool) if unread is None else unread
         self._marked = []
         self.setRowCount(values.shape[0])
         self.setColumnCount(values.shape[1])
@@ -63,6 +69,14 @@ class MatrixGrid(QTableWidget):
         width = max((len(t) for row in texts for t in row), default=1)
         col_px = max(MIN_COL_PX, self.fontMetrics().horizontalAdvance("8" * width) + 12)
         self.horizontalHeader().setDefaultSectionSize(col_px)
+        for j in range(values.shape[1]):
+            self.setColumnWidth(j, col_px)
+        for i in range(values.shape[0]):
+            self.setRowHeight(i, ROW_PX)
+        # Scroll bars only where the grid is cut to MAX_VISIBLE: AsNeeded decides too late.
+        as_needed, off = Qt.ScrollBarPolicy.ScrollBarAsNeeded, Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+        self.setVerticalScrollBarPolicy(as_needed if values.shape[0] > MAX_VISIBLE[0] else off)
+        self.setHorizontalScrollBarPolicy(as_needed if values.shape[1] > MAX_VISIBLE[1] else off)
         for i, row in enumerate(texts):
             for j, text in enumerate(row):
                 item = QTableWidgetItem(text)
@@ -109,23 +123,25 @@ class MatrixGrid(QTableWidget):
         if item is None:
             return
         filler = bool(self._filler[i, j])
-        item.setBackground(QBrush(colour or (FILLER if filler else PLAIN)))
+        rest = UNREAD if self._unread[i, j] else FILLER if filler else PLAIN
+        item.setBackground(QBrush(colour or rest))
         item.setForeground(QBrush(FILLER_TEXT if filler and colour is None else TEXT))
         font = QFont(self.font())
         font.setBold(bold)
         item.setFont(font)
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
-        """The whole grid (AdjustToContents), or MAX_VISIBLE of it with scroll bars."""
-        full = super().sizeHint()
-        rows = min(self.rowCount(), MAX_VISIBLE[0])
-        cols = min(self.columnCount(), MAX_VISIBLE[1])
-        width, height = full.width(), full.height()
-        if cols < self.columnCount():  # then a horizontal scroll bar shows
-            width -= (self.columnCount() - cols) * self.horizontalHeader().defaultSectionSize()
+        """The whole grid, or MAX_VISIBLE rows and columns of it with scroll bars."""
+        rows, cols = self.rowCount(), self.columnCount()
+        shown_rows, shown_cols = min(rows, MAX_VISIBLE[0]), min(cols, MAX_VISIBLE[1])
+        frame = 2 * self.frameWidth()
+        width = self.verticalHeader().sizeHint().width() + frame
+        width += sum(self.columnWidth(j) for j in range(shown_cols))
+        height = self.horizontalHeader().sizeHint().height() + frame
+        height += sum(self.rowHeight(i) for i in range(shown_rows))
+        if shown_cols < cols:
             height += self.horizontalScrollBar().sizeHint().height()
-        if rows < self.rowCount():
-            height -= (self.rowCount() - rows) * ROW_PX
+        if shown_rows < rows:
             width += self.verticalScrollBar().sizeHint().width()
         return QSize(width, height)
 

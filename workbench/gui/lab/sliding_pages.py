@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from workbench.core.lab.matrices import LabError
 from workbench.core.lab.sliding import Sliding, conv2d, layer_lines, output_size, pool2d
+from workbench.gui.lab.axis_strip import AxisStrip
 from workbench.gui.lab.inputs import MatrixEdit, error_label, fixed_font, int_spin, show_error
 from workbench.gui.lab.step_panel import StepPanel
 
@@ -25,7 +26,8 @@ DEBOUNCE_MS = 150
 MAX_GRID_SIDE = 40  # larger grids are for `workbench lab conv --json` or the size page
 CROSS_NOTE = (
     "Cross-correlation, as in every deep-learning framework (torch, TensorFlow, JAX): the kernel "
-    "slides over the input without being flipped. Padding cells are grey; the window is amber."
+    "slides over the input without being flipped. The window is amber, padding grey, and cells "
+    "the floor leaves unread pink."
 )
 LEGEND = "N input side, F kernel side, S stride, P padding, D dilation"
 
@@ -193,6 +195,8 @@ class SizePage(QWidget):
         right.addWidget(text_label("Output side = ⌊(N + 2P − D·(F−1) − 1)/S⌋ + 1, floored as "
                                    f"the frameworks do ({LEGEND})."))  # fmt: skip
         right.addWidget(self.result)
+        self.strip = AxisStrip()
+        right.addWidget(self.strip)
         right.addWidget(self.remark)
         right.addStretch(1)
         layout = QHBoxLayout(self)
@@ -215,10 +219,12 @@ class SizePage(QWidget):
         try:
             report = output_size(n, f, s, p, d)
         except LabError as exc:
+            self.strip.set_report(None)
             self.result.setText("no output")
             self.remark.setText(str(exc))
             return
         self.result.setText(f"output side = {report.formula()}")
+        self.strip.set_report(report)
         lines = [report.remark("row and column")] if report.dropped else [
             "The division is exact: every row and column of the padded input is read."
         ]  # fmt: skip

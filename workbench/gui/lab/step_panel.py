@@ -45,6 +45,8 @@ class StepPanel(QWidget):
         self.names = Names()
         self.index = 0
         self.grid, self.kernel, self.output = MatrixGrid(), MatrixGrid(), MatrixGrid()
+        # The kernel is small and shown whole; the grid and the output scroll when space runs out.
+        self.kernel.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.grid_title, self.kernel_title, self.output_title = QLabel(), QLabel(), QLabel()
         grids = QGridLayout()
         for column, (title, grid) in enumerate(
@@ -101,8 +103,18 @@ class StepPanel(QWidget):
             self._enable(False)
             return
         n = self.names
-        self.grid.set_matrix(walk.grid, walk.filler)
-        self.grid_title.setText(f"{n.grid} ({_shape(walk.grid)})")
+        unread = np.zeros(walk.grid.shape, bool)
+        unread[walk.grid.shape[0] - walk.rows.dropped :, :] = True
+        unread[:, walk.grid.shape[1] - walk.cols.dropped :] = True
+        self.grid.set_matrix(walk.grid, walk.filler, unread)
+        grid_name = n.grid
+        if grid_name == Names.grid and not walk.filler.any():
+            grid_name = "input"
+        self.grid_title.setText(f"{grid_name} ({_shape(walk.grid)})")
+        self.grid.setToolTip(
+            "amber: the cells the window reads; grey: added zeros; "
+            "pink: cells the floor leaves unread"
+        )
         pooling = walk.kernel is None
         self.kernel.setVisible(not pooling)
         if pooling:
