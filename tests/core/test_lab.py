@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -185,3 +188,15 @@ def test_numbers_read_as_written_by_hand():
 def test_every_example_names_a_known_computation():
     assert {e.kind for e in EXAMPLES} == {"conv", "pool", "size", "grad", "net"}
     assert len({e.title for e in EXAMPLES}) == len(EXAMPLES)
+
+
+def test_the_lab_core_loads_neither_torch_nor_qt():
+    """The Lab must open instantly: plain numpy, no torch import, and no Qt in the core."""
+    code = (
+        "import sys, workbench.cli.lab, workbench.core.lab.gradients, "
+        "workbench.core.lab.scalar_net, workbench.core.lab.examples\n"
+        "print(sorted({n.split('.')[0] for n in sys.modules} & {'torch', 'PySide6', 'pyqtgraph'}))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from PySide6.QtCore import QSize, Qt
 
@@ -201,3 +204,12 @@ def test_every_page_fits_the_screen_without_growing(qtbot, size):
         assert view.size() == size, (index, view.size())
     assert view.minimumSizeHint().width() <= 1000
     assert view.minimumSizeHint().height() <= 560
+
+
+def test_the_lab_view_does_not_load_torch():
+    code = (
+        "import sys\nfrom workbench.gui.lab.lab_view import LabView\nprint('torch' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
