@@ -169,6 +169,7 @@ def test_network_page_shows_the_chain_rule(lab):
     assert page.value_of("f") == "0.5" and page.value_of("L") == "10.125"
     assert page.value_of("∂L/∂w₂") == "-0.8224" and page.value_of("∂L/∂w₁") == "0"
     assert page.value_of("w₂ new") == "0.4112"
+    assert page.value_of("∂L/∂w₂ for (f − y)²") == "-1.6449"
     page.w2.setValue(1.0)
     assert page.value_of("∂L/∂w₁") != "0"
     assert page.net.dl_dw1 == pytest.approx(page.net.dl_dh * page.net.h * (1 - page.net.h))

@@ -239,6 +239,7 @@ def _net(args: argparse.Namespace) -> int:
         ("forward", net.forward_lines()),
         ("backward (chain rule)", net.backward_lines()),
         ("one SGD step", net.step_lines()),
+        ("without the ½, L = (f − y)²", net.unhalved_lines()),
     ):
         print(f"\n{title}:")
         for line in lines:

@@ -33,7 +33,7 @@ class ConvGradients:
             "the valid cross-correlation X ⋆ dY"
             + (f" (dY's entries {s} apart, the windows {d} apart)" if (s, d) != (1, 1) else ""),
             "dX = the full cross-correlation of dY with the kernel rotated by 180° "
-            + f"(dY padded by {self.dx_walk.rows.padding} zero(s) each side"
+            + f"(dY padded by {_border(self.dx_walk.rows.padding, self.dx_walk.cols.padding)}"
             + (f", {s - 1} zero(s) between its entries for stride {s}" if s > 1 else "")
             + (f", the kernel's taps {d} apart" if d > 1 else "")
             + ")",
@@ -48,6 +48,12 @@ class ConvGradients:
                 )
         lines.append(f"SGD step: W − λ·dW with λ = {fmt(self.lr)} (the kernel is {kh}×{kw})")
         return lines
+
+
+def _border(rows: int, cols: int) -> str:
+    if rows == cols:
+        return f"{rows} zero(s) on each side"
+    return f"{rows} row(s) of zeros above and below, {cols} column(s) left and right"
 
 
 def dilate(matrix: np.ndarray, gap: int) -> tuple[np.ndarray, np.ndarray]:

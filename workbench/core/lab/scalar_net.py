@@ -87,6 +87,13 @@ class ScalarNet:
             ),
         ]
 
+    def unhalved_lines(self) -> list[Line]:
+        """The same gradients for L = (f − y)² without the ½: each one twice as large."""
+        return [
+            Line("∂L/∂w₁ for (f − y)²", "2·∂L/∂w₁", f"2·{term(self.dl_dw1)}", 2 * self.dl_dw1),
+            Line("∂L/∂w₂ for (f − y)²", "2·∂L/∂w₂", f"2·{term(self.dl_dw2)}", 2 * self.dl_dw2),
+        ]
+
     def as_dict(self) -> dict[str, float]:
         values = {
             "a": self.a, "h": self.h, "z": self.z, "f": self.f, "loss": self.loss,

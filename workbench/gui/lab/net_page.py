@@ -89,7 +89,9 @@ class NetPage(QWidget):
         rows: list[Line | str] = ["forward", *self.net.forward_lines(),
                                   "backward: the chain rule, from L back to each w",
                                   *self.net.backward_lines(), "one SGD step: w − λ·∂L/∂w",
-                                  *self.net.step_lines()]  # fmt: skip
+                                  *self.net.step_lines(),
+                                  "without the ½, L = (f − y)²: every gradient doubles",
+                                  *self.net.unhalved_lines()]  # fmt: skip
         self.table.clearSpans()
         self.table.setRowCount(len(rows))
         for i, row in enumerate(rows):
