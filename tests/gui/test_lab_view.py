@@ -97,6 +97,9 @@ def test_typing_a_matrix_recomputes_and_errors_are_shown(lab, qtbot):
     page.padding.setValue(1)
     page.compute()
     assert not page.error.isVisible() and page.steps.output.rowCount() == 4
+    page.input_edit.set_matrix([[1] * 50] * 50)
+    page.compute()
+    assert "too large to step through here" in page.error.text()
     page.input_edit.setPlainText("1 2\n3")
     qtbot.waitUntil(lambda: "different lengths" in page.error.text(), timeout=2000)
 

@@ -10,10 +10,10 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QPushButton
 
 from workbench.core.lab.gradients import ConvGradients, conv_gradients
 from workbench.core.lab.matrices import LabError, fmt
-from workbench.core.lab.sliding import Sliding, conv2d
+from workbench.core.lab.sliding import conv2d
 from workbench.gui.lab.inputs import MatrixEdit, int_spin, real_spin, show_error
 from workbench.gui.lab.matrix_grid import MatrixGrid
-from workbench.gui.lab.sliding_pages import MAX_GRID_SIDE, WalkPage
+from workbench.gui.lab.sliding_pages import WalkPage, check_fits
 from workbench.gui.lab.step_panel import Names
 
 NOTE = (
@@ -77,12 +77,13 @@ class GradPage(WalkPage):
     def compute(self) -> None:
         self._debounce.stop()
         try:
+            x, p = self.input_edit.matrix(), self.padding.value()
+            check_fits(x.shape[0] + 2 * p, x.shape[1] + 2 * p)
             g = conv_gradients(
-                self.input_edit.matrix(), self.kernel_edit.matrix(), self.upstream_edit.matrix(),
+                x, self.kernel_edit.matrix(), self.upstream_edit.matrix(),
                 self.stride.value(), self.padding.value(), self.dilation.value(), self.lr.value(),
             )  # fmt: skip
-            if max(g.dx_walk.grid.shape + g.dw_walk.grid.shape) > MAX_GRID_SIDE:
-                raise LabError(f"too large to step through here (at most {MAX_GRID_SIDE} a side)")
+            check_fits(*g.dx_walk.grid.shape)  # dY padded in full can outgrow X
         except LabError as exc:
             show_error(self.error, str(exc))
             self.gradients = None
@@ -118,9 +119,6 @@ class GradPage(WalkPage):
             )
             names = Names(f"dY padded in full{gaps}", "W rotated 180°", "dX of padded X", "dXpad")
             self.steps.set_walk(g.dx_walk, names)
-
-    def make_walk(self) -> Sliding:  # the forward pass, for the base class's size check
-        return conv2d(self.input_edit.matrix(), self.kernel_edit.matrix())
 
     def _on_ones_clicked(self) -> None:
         try:

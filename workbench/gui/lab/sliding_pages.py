@@ -32,6 +32,16 @@ CROSS_NOTE = (
 LEGEND = "N input side, F kernel side, S stride, P padding, D dilation"
 
 
+def check_fits(rows: int, cols: int) -> None:
+    """Refuse, before computing, a grid too large to step through on screen."""
+    if max(rows, cols) > MAX_GRID_SIDE:
+        raise LabError(
+            f"the grid is {rows}×{cols}: too large to step through here (at most "
+            f"{MAX_GRID_SIDE} a side); use the Output size page, or `workbench lab` on the "
+            "command line"
+        )
+
+
 def text_label(text: str = "", fixed: bool = False) -> QLabel:
     label = QLabel(text)
     label.setWordWrap(True)
@@ -82,12 +92,6 @@ class WalkPage(QWidget):
         self._debounce.stop()
         try:
             walk = self.make_walk()
-            if max(walk.grid.shape) > MAX_GRID_SIDE:
-                raise LabError(
-                    f"the grid is {walk.grid.shape[0]}×{walk.grid.shape[1]}: too large to step "
-                    f"through here (at most {MAX_GRID_SIDE} a side); use the Output size page, "
-                    "or `workbench lab` on the command line"
-                )
         except LabError as exc:
             show_error(self.error, str(exc))
             self.formula.clear()
@@ -129,6 +133,8 @@ class ConvPage(WalkPage):
 
     def make_walk(self) -> Sliding:
         x, kernel = self.input_edit.matrix(), self.kernel_edit.matrix()
+        p = self.padding.value()
+        check_fits(x.shape[0] + 2 * p, x.shape[1] + 2 * p)
         return conv2d(x, kernel, self.stride.value(), self.padding.value(), self.dilation.value())
 
 
@@ -161,6 +167,7 @@ class PoolPage(WalkPage):
 
     def make_walk(self) -> Sliding:
         x = self.input_edit.matrix()
+        check_fits(*x.shape)
         return pool2d(x, self.size.value(), self.stride.value(), self.mode.currentText())
 
 
