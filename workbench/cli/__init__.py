@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from workbench import __version__
-from workbench.cli import evaluate, models, predict, train
+from workbench.cli import evaluate, lab, models, predict, train
 from workbench.cli.common import say
 from workbench.cli.report import add_report_parser, report_command
 from workbench.core import paths
@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_parsers(sub)
     predict.add_parser(sub)
     add_report_parser(sub)
+    lab.add_parser(sub)
     return parser
 
 
@@ -54,6 +55,7 @@ def _handlers() -> dict[str, Any]:
         "summary": models.summary_command,
         "bench": evaluate.bench_command,
         "report": report_command,
+        "lab": lab.command,
     }
 
 

@@ -1,0 +1,1 @@
+"""The Lab's hand computations: convolution, pooling, conv gradients, a scalar network (numpy)."""

@@ -1,0 +1,1 @@
+"""The Lab tab: convolution, pooling, conv gradients and a scalar network, step by step."""
