@@ -84,10 +84,11 @@ def test_menus_have_the_usual_shortcuts(window):
 def test_train_evaluate_and_anatomy_tabs_are_built_when_first_shown(window, qtbot):
     from workbench.gui.anatomy.anatomy_view import AnatomyView
     from workbench.gui.evaluate.evaluate_view import EvaluateView
+    from workbench.gui.lab.lab_view import LabView
     from workbench.gui.train.train_view import TrainView
 
     tabs = [window.tabs.tabText(i) for i in range(window.tabs.count())]
-    assert tabs == ["Draw", "Load", "Train", "Evaluate", "Anatomy"]
+    assert tabs == ["Draw", "Load", "Train", "Evaluate", "Anatomy", "Lab"]
     assert window.train_view is None and window.evaluate_view is None
     window.tabs.setCurrentIndex(4)
     assert isinstance(window.tabs.widget(4), AnatomyView)
@@ -98,6 +99,8 @@ def test_train_evaluate_and_anatomy_tabs_are_built_when_first_shown(window, qtbo
     evaluate = window.lazy_view(3)
     assert isinstance(evaluate, EvaluateView) and window.tabs.widget(3) is evaluate
     assert window.tabs.currentIndex() == 2
+    window.tabs.setCurrentIndex(5)
+    assert isinstance(window.tabs.widget(5), LabView) and window.lab_view is window.tabs.widget(5)
 
 
 def test_window_state_and_choices_are_remembered(window, qtbot, predictor, model_path):

@@ -17,18 +17,20 @@ from workbench.core.recognition.explanation import occlusion_map
 from workbench.core.recognition.predictor import ModelLoadError
 from workbench.core.recognition.preprocessing import to_mnist
 from workbench.core.report.sections import ClassifiedInput, InputLog
+from workbench.gui import menus
 from workbench.gui.draw.draw_view import DrawView
 from workbench.gui.jobs.stream_worker import StreamJob
 from workbench.gui.load.load_view import LoadView
 from workbench.gui.maps.feature_maps import FeatureMapsView, layer_infos
-from workbench.gui.menus import ANATOMY, DRAW, EVALUATE, LOAD, TRAIN, WindowMenus, sample_files
+from workbench.gui.menus import ANATOMY, DRAW, EVALUATE, LAB, LOAD, TRAIN, WindowMenus
 from workbench.gui.widgets.export_image import add_export_menu
+from workbench.gui.widgets.model_choice import model_status
 from workbench.gui.widgets.notice_bar import NoticeBar
 from workbench.gui.window_settings import app_settings, restore_settings, save_settings
 
 log = logging.getLogger(__name__)
 # Built on first view: they import pyqtgraph (about a second), which the window must not wait for.
-LAZY_TABS = {TRAIN: "Train", EVALUATE: "Evaluate", ANATOMY: "Anatomy"}
+LAZY_TABS = {TRAIN: "Train", EVALUATE: "Evaluate", ANATOMY: "Anatomy", LAB: "Lab"}
 
 
 class MainWindow(WindowMenus, QMainWindow):
@@ -67,7 +69,7 @@ class MainWindow(WindowMenus, QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.draw_view, "Draw")
         self.tabs.addTab(self.load_view, "Load")
-        self.train_view = self.evaluate_view = self.anatomy_view = None
+        self.train_view = self.evaluate_view = self.anatomy_view = self.lab_view = None
         for title in LAZY_TABS.values():
             self.tabs.addTab(QWidget(), title)
         central = QWidget()
@@ -87,7 +89,7 @@ class MainWindow(WindowMenus, QMainWindow):
         self.setAcceptDrops(True)
         self._build_menus()
         self._wire()
-        self.load_view.set_samples(sample_files())
+        self.load_view.set_samples(menus.sample_files())
         for view, name in ((self.draw_view, "draw"), (self.load_view, "load")):
             add_export_menu(view, lambda v=view: v, name, self._on_export_saved, self._image_folder)
         add_export_menu(
@@ -269,32 +271,32 @@ class MainWindow(WindowMenus, QMainWindow):
         """The view of a lazily built tab, building and wiring it on first use."""
         if index not in LAZY_TABS:
             return None
-        existing = {
-            TRAIN: self.train_view,
-            EVALUATE: self.evaluate_view,
-            ANATOMY: self.anatomy_view,
-        }[index]
-        if existing is not None:
+        name = LAZY_TABS[index].lower()
+        if (existing := getattr(self, f"{name}_view")) is not None:
             return existing
         if index == TRAIN:
             from workbench.gui.train.train_view import TrainView
 
-            view = self.train_view = TrainView()
+            view = TrainView()
             view.set_input(self.current_input()[0])
             view.model_chosen.connect(self._on_train_view_model_chosen)
         elif index == EVALUATE:
             from workbench.gui.evaluate.evaluate_view import EvaluateView
 
-            view = self.evaluate_view = EvaluateView()
+            view = EvaluateView()
             view.input_chosen.connect(self._on_evaluate_view_input_chosen)
             view.evaluation_failed.connect(self._on_evaluate_view_evaluation_failed)
-        else:
+        elif index == ANATOMY:
             from workbench.gui.anatomy.anatomy_view import AnatomyView
 
-            view = self.anatomy_view = AnatomyView()
-        if index != TRAIN and self.predictor is not None:
+            view = AnatomyView()
+        else:
+            from workbench.gui.lab.lab_view import LabView
+
+            view = LabView()
+        setattr(self, f"{name}_view", view)
+        if index in (EVALUATE, ANATOMY) and self.predictor is not None:
             view.set_predictor(self.predictor)
-        name = LAZY_TABS[index].lower()
         add_export_menu(view, lambda v=view: v, name, self._on_export_saved, self._image_folder)
         blocked = self.tabs.blockSignals(True)
         current = self.tabs.currentIndex()
@@ -340,18 +342,9 @@ class MainWindow(WindowMenus, QMainWindow):
         self.show_notice(f"Could not open the model: {error}.{still}", "error")
 
     def _show_model(self) -> None:
-        predictor = self.predictor
-        if predictor is None:
-            self.model_label.setText("No model loaded: Model → Open model…")
-            return
-        name = self.model_source.name if self.model_source else predictor.path.name
-        where = "CUDA" if predictor.provider.startswith("CUDA") else "CPU"
-        spec = f" ({predictor.spec.name})" if predictor.spec else ""
-        self.model_label.setText(f"Model: {name}{spec} · runs on {where}")
-        self.model_label.setToolTip(
-            f"{predictor.path}\nonnxruntime provider: {predictor.provider}"
-            f"\ndevice asked for: {predictor.device_requested}"
-        )
+        text, tip = model_status(self.predictor, self.model_source)
+        self.model_label.setText(text)
+        self.model_label.setToolTip(tip)
         self.model_menu.set_device(self.device)
 
     def _on_model_jobs_job_finished(self, result) -> None:

@@ -14,7 +14,7 @@ from workbench.gui.load.load_view import IMAGE_FILTER, sample_title
 from workbench.gui.widgets.export_image import ask_png_path, copy_widget, save_widget_png
 from workbench.gui.widgets.model_choice import ModelMenu, ask_model_path, describe_model
 
-DRAW, LOAD, TRAIN, EVALUATE, ANATOMY = 0, 1, 2, 3, 4
+DRAW, LOAD, TRAIN, EVALUATE, ANATOMY, LAB = 0, 1, 2, 3, 4, 5
 
 
 def sample_files() -> list[Path]:

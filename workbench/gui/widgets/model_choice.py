@@ -60,6 +60,20 @@ def ask_model_path(parent: QWidget, folder: str) -> Path | None:
     return Path(name) if name else None
 
 
+def model_status(predictor, source: Path | None) -> tuple[str, str]:
+    """The status bar's model line and its tooltip."""
+    if predictor is None:
+        return "No model loaded: Model → Open model…", ""
+    name = source.name if source else predictor.path.name
+    where = "CUDA" if predictor.provider.startswith("CUDA") else "CPU"
+    spec = f" ({predictor.spec.name})" if predictor.spec else ""
+    tip = (
+        f"{predictor.path}\nonnxruntime provider: {predictor.provider}"
+        f"\ndevice asked for: {predictor.device_requested}"
+    )
+    return f"Model: {name}{spec} · runs on {where}", tip
+
+
 def describe_model(predictor) -> str:
     """A few lines for the About-this-model box: file, runtime, layers, training summary."""
     spec = predictor.spec
