@@ -45,7 +45,7 @@ def main() -> int:
     view.show()
     if args.epochs:
         view.form.set_settings({"epochs": args.epochs})
-    settings = view.form.settings()
+    config = view.form.config()
     whole, during = StallProbe(), StallProbe()
     boundaries: list[float] = []  # when an epoch ended, or a run started or ended
     for signal in (view.trainer.epoch_done, view.run_started, view.run_finished):
@@ -80,7 +80,7 @@ def main() -> int:
 
     from workbench.core.training.runs import read_history
 
-    print(f"settings: {settings}")
+    print(f"config: {config.to_dict()}")
     for run, state in finished:
         history = read_history(run)
         rows = history["epochs"]

@@ -10,7 +10,6 @@ from workbench.core.training.comparisons import (
     COMPARISONS,
     comparison_configs,
     comparison_settings,
-    config_from_dict,
     describe_config,
     describe_difference,
     number,
@@ -99,7 +98,7 @@ def test_saved_settings_work_like_configs():
     assert describe_difference([saved, dataclasses.asdict(TrainConfig())]) == describe_difference(
         [config, TrainConfig()]
     )
-    assert config_from_dict({**saved, "from_a_later_version": 1}) == config
+    assert TrainConfig.from_dict({**saved, "from_a_later_version": 1}) == config
     assert describe_config(saved) == (
         "LeNet-5 · ReLU · max pool · SGD lr 0.1 m 0.9 · batch 64 · 4 ep · augmented · seed 0"
     )

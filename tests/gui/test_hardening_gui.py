@@ -28,7 +28,7 @@ def test_two_runs_started_at_once_are_queued_one_after_another(qtbot, tiny_mnist
     try:
         qtbot.waitUntil(view.data_panel.is_ready, timeout=10_000)
         view.form.set_settings(ONE_EPOCH)
-        settings = view.form.settings()
+        settings = view.form.config()
         with qtbot.waitSignal(
             view.training_changed, timeout=120_000, check_params_cb=lambda busy: not busy
         ):

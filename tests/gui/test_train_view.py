@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import subprocess
@@ -51,7 +52,7 @@ def view(qtbot, tiny_mnist_dir):
 
 def train_one(qtbot, view, settings: dict | None = None, name: str | None = None):
     with qtbot.waitSignal(view.run_finished, timeout=RUN_TIMEOUT) as finished:
-        assert view.start({**view.form.settings(), **(settings or {})}, name)
+        assert view.start(dataclasses.replace(view.form.config(), **(settings or {})), name)
     return Path(finished.args[0]), finished.args[1]
 
 
@@ -88,7 +89,7 @@ def test_a_short_run_finishes_with_curves_metrics_and_files(qtbot, view):
 def test_stop_mid_run_keeps_a_checkpoint_and_resume_continues(qtbot, view):
     from workbench.core.model.checkpoint import load_network
 
-    view.start({**view.form.settings(), "epochs": 6, "batch_size": 20}, "stoppable")
+    view.start(dataclasses.replace(view.form.config(), epochs=6, batch_size=20), "stoppable")
     qtbot.waitUntil(
         lambda: view.trainer.last_batch is not None and view.trainer.last_batch.epoch >= 2,
         timeout=RUN_TIMEOUT,
@@ -254,7 +255,7 @@ def test_a_corrupt_file_is_named_and_never_used(qtbot, tmp_path, tiny_mnist_dir)
 def test_closing_while_training_asks_then_stops_cleanly(qtbot, view, monkeypatch):
     from PySide6.QtWidgets import QMessageBox
 
-    view.start({**view.form.settings(), "epochs": 50}, "long")
+    view.start(dataclasses.replace(view.form.config(), epochs=50), "long")
     qtbot.waitUntil(lambda: view.trainer.last_batch is not None, timeout=RUN_TIMEOUT)
     answers = iter([QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes])
     monkeypatch.setattr(QMessageBox, "question", lambda *args, **kwargs: next(answers))
@@ -298,8 +299,10 @@ def test_data_gone_at_start_fails_cleanly(qtbot, tmp_path, tiny_mnist_dir):
 
 
 def test_the_default_run_for_benchmarks(qtbot, tmp_path, tiny_mnist_dir):
-    from workbench.gui.train.train_form import DEFAULT_SETTINGS
+    from workbench.core.training.config import TrainConfig
     from workbench.gui.train.train_view import TrainView
+
+    default = TrainConfig().to_dict()
 
     view = TrainView()  # the default data folder (missing here), then the one given
     qtbot.addWidget(view)
@@ -309,7 +312,7 @@ def test_the_default_run_for_benchmarks(qtbot, tmp_path, tiny_mnist_dir):
         assert finished.args[1] == "finished"
         config = read_history(finished.args[0])["config"]
         assert {k: config[k] for k in ("preset", "optimizer", "learning_rate", "augment")} == {
-            k: DEFAULT_SETTINGS[k] for k in ("preset", "optimizer", "learning_rate", "augment")
+            k: default[k] for k in ("preset", "optimizer", "learning_rate", "augment")
         }
         assert config["epochs"] == 1
     finally:

@@ -94,24 +94,8 @@ def _train_config(args: argparse.Namespace):
     )
 
 
-def _event_json(event: Any) -> dict[str, Any]:
-    import dataclasses
-
-    from workbench.core.training.loop import RunStarted
-
-    row: dict[str, Any] = {"event": type(event).__name__}
-    for field in dataclasses.fields(event):
-        if field.name in ("history", "network"):
-            continue
-        value = getattr(event, field.name)
-        if isinstance(event, RunStarted) and field.name == "spec":
-            value = value.to_dict()
-        row[field.name] = str(value) if isinstance(value, Path) else value
-    return row
-
-
 def _event_text(event: Any) -> str | None:
-    from workbench.core.training.loop import BatchDone, EpochDone, RunEnded, RunStarted
+    from workbench.core.training.events import BatchDone, EpochDone, RunEnded, RunStarted
 
     if isinstance(event, RunStarted):
         return (
@@ -139,7 +123,8 @@ def command(args: argparse.Namespace) -> int:
     from workbench.core.data.mnist import load_split
     from workbench.core.model.publish import write_model
     from workbench.core.model.spec import SpecError
-    from workbench.core.training.loop import RunEnded, resolve_device, train
+    from workbench.core.training.events import RunEnded, event_to_dict
+    from workbench.core.training.loop import resolve_device, train
     from workbench.core.training.runs import new_run_dir
 
     try:
@@ -166,7 +151,7 @@ def command(args: argparse.Namespace) -> int:
     try:
         for event in train(config, images, labels, run_dir=run_dir, resume=args.resume):
             if args.json:
-                emit(_event_json(event))
+                emit(event_to_dict(event))
             elif (text := _event_text(event)) is not None:
                 say(text)
             if isinstance(event, RunEnded):

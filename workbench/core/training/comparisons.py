@@ -1,12 +1,12 @@
 """Ready-made comparisons (the classic homework experiments) and what differs between configs.
 
-Torch-free: configs are handled as plain settings dicts (what history.json holds), so the window
-can list and label runs without importing torch; `comparison_configs` builds TrainConfigs.
+Torch-free: configs are handled as plain settings dicts (what history.json holds, what
+`TrainConfig.to_dict` gives), so the window lists and labels runs; `comparison_configs` builds
+TrainConfigs.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -82,17 +82,7 @@ def number(value: float) -> str:
 
 def settings_of(config: TrainConfig | Mapping[str, Any]) -> dict[str, Any]:
     """A config as a plain dict (a TrainConfig, or the dict saved in history.json)."""
-    if dataclasses.is_dataclass(config) and not isinstance(config, type):
-        return dataclasses.asdict(config)
-    return dict(config)
-
-
-def config_from_dict(data: Mapping[str, Any]) -> TrainConfig:
-    """A TrainConfig from its saved form (history.json), ignoring keys this version lacks."""
-    from workbench.core.training.config import TrainConfig
-
-    names = {f.name for f in dataclasses.fields(TrainConfig)}
-    return TrainConfig(**{k: v for k, v in data.items() if k in names})
+    return dict(config) if isinstance(config, Mapping) else config.to_dict()
 
 
 def comparison_settings(name: str, base: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -117,7 +107,7 @@ def comparison_configs(name: str, base: TrainConfig | None = None) -> list[Train
     from workbench.core.training.config import TrainConfig
 
     base_settings = settings_of(base or TrainConfig())
-    return [config_from_dict(s) for _, s in comparison_settings(name, base_settings)]
+    return [TrainConfig.from_dict(s) for _, s in comparison_settings(name, base_settings)]
 
 
 def _part(settings: Mapping[str, Any], key: str) -> str:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +35,17 @@ class TrainConfig:
     threads: int | None = None
     device: str = "cpu"
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TrainConfig:
+        """A config from its saved form (history.json, the training pipe), ignoring keys this
+        version lacks."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+    def to_dict(self) -> dict[str, Any]:
+        """The saved form: plain JSON values, every field."""
+        return dataclasses.asdict(self)
+
     def model_spec(self) -> ModelSpec:
         if self.spec is not None:
             return ModelSpec.from_dict(self.spec)
@@ -42,6 +56,9 @@ class TrainConfig:
             raise ValueError(f"optimizer must be one of {OPTIMIZERS}")
         if self.schedule not in SCHEDULES:
             raise ValueError(f"schedule must be one of {SCHEDULES}")
-        if not (self.learning_rate > 0 and self.batch_size > 0 and self.epochs > 0):
-            raise ValueError("learning rate, batch size and epochs must be positive")
+        rate = self.learning_rate
+        if not (isinstance(rate, (int, float)) and math.isfinite(rate) and rate > 0):
+            raise ValueError(f"the learning rate must be a positive number, not {rate!r}")
+        if not (self.batch_size > 0 and self.epochs > 0):
+            raise ValueError("batch size and epochs must be positive")
         self.model_spec()

@@ -1,4 +1,4 @@
-"""What the training worker iterates: a training process's events, as frozen dataclasses (no Qt).
+"""What the training worker iterates: a training process's events (events.py), decoded (no Qt).
 
 `training_job` starts `python -m workbench.core.training.process` and yields what it reports; the
 StreamJob thread that iterates it mostly waits on a pipe, so the window keeps its GIL and its
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import dataclasses
 import json
 import os
 import shutil
@@ -22,6 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from workbench.core.training.config import TrainConfig
+from workbench.core.training.events import BatchDone, event_from_dict
+from workbench.core.training.history import is_recorded
 
 HEARTBEAT_GAP = 0.15  # pass a heartbeat on only after this long without another event
 STOP_GRACE = 10.0  # seconds a stopping run may take to save its history before it is killed
@@ -73,73 +78,6 @@ class DataHandOff:
         self._folder, self._written = None, None
 
 
-@dataclass(frozen=True)
-class JobStarted:
-    run_dir: Path
-    resumed: bool
-    n_images: int
-
-
-@dataclass(frozen=True)
-class TrainStarted:
-    epochs: int
-    first_epoch: int
-    batches_per_epoch: int
-    n_train: int
-    n_val: int
-    threads: int
-
-
-@dataclass(frozen=True)
-class SmoothedBatch:
-    """A batch with the moving averages the live curves draw (~20 a second at most)."""
-
-    epoch: int
-    batch: int
-    batches: int
-    x: float  # in epochs: epoch - 1 + batch / batches
-    loss: float
-    accuracy: float
-    smooth_loss: float
-    smooth_accuracy: float
-    seconds: float
-
-
-@dataclass(frozen=True)
-class EpochFinished:
-    epoch: int
-    train_loss: float
-    train_accuracy: float
-    val_loss: float | None
-    val_accuracy: float | None
-    seconds: float
-    learning_rate: float
-    checkpoint: str | None
-
-
-@dataclass(frozen=True)
-class TrainEnded:
-    state: str  # finished, diverged or stalled (a stopped run ends the job as cancelled)
-    reason: str
-    epoch: int
-    seconds: float
-
-
-@dataclass(frozen=True)
-class Heartbeat:
-    """The process is alive: lets the runner check for Stop while nothing else happens."""
-
-
-EVENTS = {
-    "job_started": JobStarted,
-    "run_started": TrainStarted,
-    "batch": SmoothedBatch,
-    "epoch": EpochFinished,
-    "run_ended": TrainEnded,
-    "alive": Heartbeat,
-}
-
-
 class TrainingProcessError(RuntimeError):
     """The training process failed; `kind` names the exception it raised there."""
 
@@ -156,16 +94,9 @@ def _error(kind: str, message: str) -> Exception:
     return known[kind](message) if kind in known else TrainingProcessError(message, kind)
 
 
-def _decode(message: dict[str, Any]) -> Any:
-    kind = message.pop("event")
-    if kind == "job_started":
-        message["run_dir"] = Path(message["run_dir"])
-    return EVENTS[kind](**message)
-
-
-def job_settings(settings: dict[str, Any]) -> dict[str, Any]:
-    """The settings a run really uses: torch threads for this machine."""
-    return {**settings, "threads": training_threads()}
+def job_config(config: TrainConfig) -> TrainConfig:
+    """The config a run really uses: torch threads for this machine."""
+    return dataclasses.replace(config, threads=training_threads())
 
 
 def _child_env() -> dict[str, str]:
@@ -178,11 +109,11 @@ def _child_env() -> dict[str, str]:
 
 
 def training_job(
-    settings: dict[str, Any], run_dir: Path, resume: bool, source: DataSource, cache: DataHandOff
+    config: TrainConfig, run_dir: Path, resume: bool, source: DataSource, cache: DataHandOff
 ) -> Iterator[Any]:
     """Start a training process for `run_dir` and yield its events until it ends."""
     request = {
-        "settings": job_settings(settings),
+        "settings": job_config(config).to_dict(),
         "run_dir": str(run_dir),
         "resume": resume,
         "data": cache.request(source),
@@ -207,10 +138,10 @@ def training_job(
             if message["event"] == "error":
                 raise _error(message["kind"], message["message"])
             now = time.monotonic()
-            if message["event"] == "alive" and now - quiet_since < HEARTBEAT_GAP:
+            if message["event"] == "Heartbeat" and now - quiet_since < HEARTBEAT_GAP:
                 continue  # events are flowing: the runner checks for Stop between them anyway
             quiet_since = now
-            yield _decode(message)
+            yield event_from_dict(message)
         else:
             code = process.wait()
             raise TrainingProcessError(f"the training process ended unexpectedly (exit {code})")
@@ -234,7 +165,10 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 def is_progress(item: Any) -> bool:
-    """Events the runner may thin out to ~10 a second (the newest is always delivered)."""
+    """Events the runner may thin out to ~10 a second (the newest is always delivered): not the
+    batches that the curves keep."""
     from workbench.core.data.mnist import DownloadProgress
 
-    return isinstance(item, (SmoothedBatch, DownloadProgress))
+    if isinstance(item, BatchDone):
+        return not is_recorded(item)
+    return isinstance(item, DownloadProgress)

@@ -7,11 +7,9 @@ the same seed gives the same run, and a resumed run continues exactly where it s
 
 from __future__ import annotations
 
-import dataclasses
 import math
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,60 +17,53 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from workbench import __version__
-from workbench.core.fileio import write_json_atomic
 from workbench.core.model.checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
 from workbench.core.model.network import SpecNet, build_network
-from workbench.core.model.spec import ModelSpec
 from workbench.core.training.augmentation import AugmentConfig, augment_batch
 from workbench.core.training.config import TrainConfig
-from workbench.core.training.runs import HISTORY_NAME, read_history
+from workbench.core.training.events import BatchDone, EpochDone, RunEnded, RunStarted
+from workbench.core.training.history import RunHistory
 
 STATES = ("running", "finished", "stopped", "diverged", "stalled")
+LOSS_WINDOW = 20  # divergence: the mean loss over this many batches …
+LOSS_LIMIT = 10.0  # … above this many times chance's loss, log(classes)
+
+__all__ = ["BatchDone", "EpochDone", "RunEnded", "RunStarted", "TrainConfig", "train"]
 
 
 @dataclass(frozen=True)
-class RunStarted:
-    spec: ModelSpec
-    epochs: int
-    first_epoch: int
-    batches_per_epoch: int
-    n_train: int
-    n_val: int
-    device: str
-    threads: int
+class TrainingData:
+    """The training and validation images (uint8 [N, 28, 28]) and labels, on the device."""
+
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_val: torch.Tensor
+    y_val: torch.Tensor
+
+    @classmethod
+    def split(cls, images: np.ndarray, labels: np.ndarray, config: TrainConfig, device: str):
+        train_idx, val_idx = split_indices(len(images), config.val_size, config.seed)
+        images, labels = np.asarray(images, dtype=np.uint8), np.asarray(labels, dtype=np.int64)
+        return cls(
+            torch.tensor(images[train_idx], device=device),
+            torch.tensor(labels[train_idx], device=device),
+            torch.tensor(images[val_idx], device=device),
+            torch.tensor(labels[val_idx], device=device),
+        )
 
 
 @dataclass(frozen=True)
-class BatchDone:
-    epoch: int
-    batch: int
-    batches: int
+class EpochFit:
+    """What one pass over the training images gave: its mean loss and accuracy, the last rate."""
+
     loss: float
     accuracy: float
-    seconds: float  # since the run (or resume) started
-
-
-@dataclass(frozen=True)
-class EpochDone:
-    epoch: int
-    train_loss: float
-    train_accuracy: float
-    val_loss: float | None
-    val_accuracy: float | None
-    seconds: float
     learning_rate: float
-    checkpoint: Path | None
 
 
 @dataclass(frozen=True)
-class RunEnded:
-    state: str  # finished, stopped, diverged or stalled
-    reason: str
-    epoch: int  # the last completed epoch
-    seconds: float
-    history: dict[str, Any] = field(repr=False, default_factory=dict)
-    network: Any = field(repr=False, compare=False, default=None)
+class Divergence:
+    reason: str  # names the epoch and batch
 
 
 def resolve_device(requested: str) -> str:
@@ -104,7 +95,16 @@ def _lr_factor(schedule: str, step: int, total: int) -> float:
     return 1.0
 
 
-def _make_optimizer(net: SpecNet, config: TrainConfig) -> torch.optim.Optimizer:
+def set_learning_rate(
+    optimizer: torch.optim.Optimizer, config: TrainConfig, step: int, total: int
+) -> float:
+    rate = config.learning_rate * _lr_factor(config.schedule, step, total)
+    for group in optimizer.param_groups:
+        group["lr"] = rate
+    return rate
+
+
+def make_optimizer(net: SpecNet, config: TrainConfig) -> torch.optim.Optimizer:
     if config.optimizer == "sgd":
         return torch.optim.SGD(
             net.parameters(),
@@ -133,6 +133,94 @@ def evaluate_network(
     return loss_sum / max(len(images), 1), correct / max(len(images), 1)
 
 
+def divergence(losses: torch.Tensor, checked: int, epoch: int, limit: float) -> str | None:
+    """Why training diverged, naming the batch, or None: a loss that is not finite, or a mean
+    over the last LOSS_WINDOW batches above `limit`.
+
+    `losses` holds this epoch's per-batch losses so far, on any device; the first `checked` were
+    found fine already. One host transfer a call, so it may run every batch or every few.
+    """
+    start = max(0, checked - LOSS_WINDOW + 1)
+    values = losses[start:].tolist()
+    for batch in range(checked, start + len(values)):
+        loss, where = values[batch - start], f"in epoch {epoch}, batch {batch + 1}"
+        if not math.isfinite(loss):
+            return f"loss became {loss} {where}"
+        recent = values[max(0, batch - start - LOSS_WINDOW + 1) : batch - start + 1]
+        if len(recent) == LOSS_WINDOW and sum(recent) / LOSS_WINDOW > limit:
+            return f"loss exploded to {sum(recent) / LOSS_WINDOW:.3g} {where}"
+    return None
+
+
+def stall(event: EpochDone, classes: int) -> str | None:
+    """Why the run stalled after this epoch, or None: no better than chance + 5 points."""
+    judged = event.val_accuracy if event.val_accuracy is not None else event.train_accuracy
+    chance = 1.0 / classes
+    if judged <= chance + 0.05:
+        return (
+            f"accuracy {judged:.1%} after epoch {event.epoch} is no better than chance "
+            f"({chance:.0%}) + 5 points"
+        )
+    return None
+
+
+def train_epoch(
+    net: SpecNet,
+    optimizer: torch.optim.Optimizer,
+    data: TrainingData,
+    config: TrainConfig,
+    epoch: int,
+    history: RunHistory,
+) -> Generator[BatchDone, None, EpochFit | Divergence]:
+    """One pass over the training images in an order seeded by (seed, epoch), yielding BatchDone;
+    returns the epoch's fit, or its divergence before the bad batch's step."""
+    device = data.x_train.device
+    rng = torch.Generator(device=device).manual_seed(config.seed * 100_003 + epoch)
+    order = torch.randperm(len(data.x_train), generator=rng, device=device)
+    batches = math.ceil(len(data.x_train) / config.batch_size)
+    limit = LOSS_LIMIT * math.log(net.spec.classes)
+    losses = torch.empty(batches, device=device)
+    net.train()
+    loss_sum, correct, seen = 0.0, 0, 0
+    for batch in range(batches):
+        step = (epoch - 1) * batches + batch
+        rate = set_learning_rate(optimizer, config, step, batches * config.epochs)
+        take = order[batch * config.batch_size : (batch + 1) * config.batch_size]
+        x = data.x_train[take].unsqueeze(1).float().div_(255)
+        y = data.y_train[take]
+        if config.augment:
+            x = augment_batch(x, AugmentConfig(), rng)
+        logits = net(x)
+        loss = F.cross_entropy(logits, y)
+        losses[batch] = loss.detach()
+        if reason := divergence(losses[: batch + 1], batch, epoch, limit):
+            return Divergence(reason)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        loss_value, batch_correct = loss.item(), int((logits.argmax(1) == y).sum())
+        loss_sum += loss_value * len(y)
+        correct += batch_correct
+        seen += len(y)
+        event = BatchDone(
+            epoch, batch + 1, batches, loss_value, batch_correct / len(y), history.elapsed()
+        )
+        history.add_batch(event)
+        yield event
+    return EpochFit(loss_sum / seen, correct / seen, rate)
+
+
+def save_epoch(
+    run_dir: Path | None, epoch: int, net: SpecNet, optimizer: torch.optim.Optimizer
+) -> Path | None:
+    """The epoch's checkpoint, in the run folder if there is one."""
+    if run_dir is None:
+        return None
+    path = checkpoint_path(run_dir, epoch)
+    save_checkpoint(path, net, optimizer, {"epoch": epoch})
+    return path
+
+
 def train(
     config: TrainConfig,
     images: np.ndarray,
@@ -152,164 +240,59 @@ def train(
         torch.set_num_threads(config.threads)
     run_dir = Path(run_dir) if run_dir else None
     spec = config.model_spec()
-    train_idx, val_idx = split_indices(len(images), config.val_size, config.seed)
-    images, labels = np.asarray(images, dtype=np.uint8), np.asarray(labels, dtype=np.int64)
-    x_train = torch.tensor(images[train_idx], device=device)
-    y_train = torch.tensor(labels[train_idx], device=device)
-    x_val = torch.tensor(images[val_idx], device=device)
-    y_val = torch.tensor(labels[val_idx], device=device)
-
+    data = TrainingData.split(images, labels, config, device)
+    n_train, n_val = len(data.x_train), len(data.x_val)
     net = build_network(spec, seed=config.seed).to(device)
-    optimizer = _make_optimizer(net, config)
-    history: dict[str, Any] = {
-        "format": "workbench-run-1",
-        "version": __version__,
-        "config": dataclasses.asdict(config),
-        "spec": spec.to_dict(),
-        "state": "running",
-        "reason": "",
-        "epochs": [],
-        "batches": [],
-        "n_train": len(train_idx),
-        "n_val": len(val_idx),
-        "seconds": 0.0,
-        "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        **(extra_history or {}),
-    }
-    first_epoch = 1
+    optimizer = make_optimizer(net, config)
     if resume:
-        if run_dir is None:
-            raise ValueError("resume needs the run folder")
-        history = read_history(run_dir)
-        done = len(history["epochs"])
-        if done:
-            load_checkpoint(checkpoint_path(run_dir, done), net, optimizer)
-        first_epoch = done + 1
-        history["state"], history["reason"] = "running", ""
-
-    batches = math.ceil(len(train_idx) / config.batch_size)
-    total_steps = batches * config.epochs
-    chance = 1.0 / spec.classes
-    started = time.perf_counter()
-    seconds_before = float(history.get("seconds", 0.0))
-
-    def save_history() -> None:
-        history["seconds"] = seconds_before + time.perf_counter() - started
-        if run_dir is not None:
-            write_json_atomic(run_dir / HISTORY_NAME, history)
-
-    outcome = {"state": "stopped", "reason": "stopped by the user", "epoch": first_epoch - 1}
-
-    def epochs() -> Iterator[Any]:
-        for epoch in range(first_epoch, config.epochs + 1):
-            rng = torch.Generator(device=device).manual_seed(config.seed * 100_003 + epoch)
-            order = torch.randperm(len(train_idx), generator=rng, device=device)
-            net.train()
-            loss_sum, correct, seen, recent = 0.0, 0, 0, []
-            for batch in range(batches):
-                step = (epoch - 1) * batches + batch
-                lr = config.learning_rate * _lr_factor(config.schedule, step, total_steps)
-                for group in optimizer.param_groups:
-                    group["lr"] = lr
-                take = order[batch * config.batch_size : (batch + 1) * config.batch_size]
-                x = x_train[take].unsqueeze(1).float().div_(255)
-                y = y_train[take]
-                if config.augment:
-                    x = augment_batch(x, AugmentConfig(), rng)
-                logits = net(x)
-                loss = F.cross_entropy(logits, y)
-                loss_value = loss.item()
-                recent = (recent + [loss_value])[-20:]
-                where = f"in epoch {epoch}, batch {batch + 1}"
-                if not math.isfinite(loss_value):
-                    outcome.update(state="diverged", reason=f"loss became {loss_value} {where}")
-                    return
-                if len(recent) == 20 and sum(recent) / 20 > 10 * math.log(spec.classes):
-                    outcome.update(
-                        state="diverged", reason=f"loss exploded to {sum(recent) / 20:.3g} {where}"
-                    )
-                    return
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                batch_correct = int((logits.argmax(1) == y).sum())
-                loss_sum += loss_value * len(y)
-                correct += batch_correct
-                seen += len(y)
-                if batch % 10 == 0 or batch == batches - 1:
-                    history["batches"].append(
-                        [
-                            round(epoch - 1 + (batch + 1) / batches, 4),
-                            round(loss_value, 5),
-                            round(batch_correct / len(y), 4),
-                        ]
-                    )
-                yield BatchDone(
-                    epoch,
-                    batch + 1,
-                    batches,
-                    loss_value,
-                    batch_correct / len(y),
-                    time.perf_counter() - started,
-                )
-            train_loss, train_acc = loss_sum / seen, correct / seen
-            val_loss, val_acc = (
-                evaluate_network(net, x_val, y_val) if len(val_idx) else (None, None)
-            )
-            path = None
-            if run_dir is not None:
-                path = checkpoint_path(run_dir, epoch)
-                save_checkpoint(path, net, optimizer, {"epoch": epoch})
-            row = {
-                "epoch": epoch,
-                "train_loss": train_loss,
-                "train_accuracy": train_acc,
-                "val_loss": val_loss,
-                "val_accuracy": val_acc,
-                "learning_rate": lr,
-                "seconds": seconds_before + time.perf_counter() - started,
-            }
-            history["epochs"].append(row)
-            outcome["epoch"] = epoch
-            save_history()
-            yield EpochDone(
-                epoch, train_loss, train_acc, val_loss, val_acc, row["seconds"], lr, path
-            )
-            judged = val_acc if val_acc is not None else train_acc
-            if judged <= chance + 0.05:
-                outcome.update(
-                    state="stalled",
-                    reason=(
-                        f"accuracy {judged:.1%} after epoch {epoch} is no better than chance "
-                        f"({chance:.0%}) + 5 points"
-                    ),
-                )
-                return
-        outcome.update(state="finished", reason=f"{config.epochs} epochs done")
-
-    def finish() -> None:
-        history["state"], history["reason"] = outcome["state"], outcome["reason"]
-        history["ended_epoch"] = outcome["epoch"]
-        save_history()
-        net.eval()
-
-    save_history()
+        history = RunHistory.resume(run_dir)
+        if history.epochs_done:
+            load_checkpoint(checkpoint_path(run_dir, history.epochs_done), net, optimizer)
+    else:
+        history = RunHistory.begin(run_dir, config, spec, n_train, n_val, extra_history)
+    first_epoch = history.epochs_done + 1
+    batches = math.ceil(n_train / config.batch_size)
+    state, reason = "finished", f"{config.epochs} epochs done"
+    history.save()
     try:  # a stop right after RunStarted still leaves a "stopped" history, not a bare folder
         yield RunStarted(
             spec,
             config.epochs,
             first_epoch,
             batches,
-            len(train_idx),
-            len(val_idx),
+            n_train,
+            n_val,
             device,
             torch.get_num_threads(),
         )
-        yield from epochs()
+        for epoch in range(first_epoch, config.epochs + 1):
+            fit = yield from train_epoch(net, optimizer, data, config, epoch, history)
+            if isinstance(fit, Divergence):
+                state, reason = "diverged", fit.reason
+                break
+            val_loss, val_accuracy = (
+                evaluate_network(net, data.x_val, data.y_val) if n_val else (None, None)
+            )
+            checkpoint = save_epoch(run_dir, epoch, net, optimizer)
+            done = EpochDone(
+                epoch,
+                fit.loss,
+                fit.accuracy,
+                val_loss,
+                val_accuracy,
+                history.seconds(),
+                fit.learning_rate,
+                checkpoint,
+            )
+            history.add_epoch(done)
+            yield done
+            if stalled := stall(done, spec.classes):
+                state, reason = "stalled", stalled
+                break
     except GeneratorExit:
-        finish()
+        history.end("stopped", "stopped by the user")
+        net.eval()
         raise
-    finish()
-    yield RunEnded(
-        outcome["state"], outcome["reason"], outcome["epoch"], history["seconds"], history, net
-    )
+    history.end(state, reason)
+    net.eval()
+    yield RunEnded(state, reason, history.epochs_done, history.data["seconds"], history.data, net)

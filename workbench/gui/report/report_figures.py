@@ -12,8 +12,9 @@ from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPainter, QPdfWriter, 
 
 from workbench.core.report.document import FigureRenderer
 from workbench.core.report.sections import Figure, RunCurves
+from workbench.core.training.curve import curve_data
 from workbench.gui.evaluate.confusion_plot import _application, render_confusion_png
-from workbench.gui.train.curves import CurvesPanel, curve_data
+from workbench.gui.train.curves import CurvesPanel
 
 PAGE_WIDTH_PX = 794  # A4 at 96 dpi: the width QTextDocument lays a page out at
 PAGE_HEIGHT_PX = 1123

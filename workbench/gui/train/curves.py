@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import math
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -13,70 +12,15 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from workbench.core.training.curve import CurveData
+
 # Okabe–Ito: told apart by colour-blind readers, and on a projector.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
 TRAINING, VALIDATION = "#0072B2", "#D55E00"
 TRAINING_LIGHT = "#80b4da"  # the smoothed batch curve, drawn under the epoch means
 END_COLOURS = {"diverged": "#C00000", "stalled": "#B8860B", "stopped": "#666666"}
-HISTORY_SMOOTHING = 0.3  # history keeps every 10th batch: a short EMA over those
 MIN_LOSS = 1e-4  # the loss axis is logarithmic
 TARGET_ACCURACY = 99.0  # a dotted line: what a LeNet-5 reaches on MNIST
-
-
-@dataclass
-class CurveData:
-    """What one run has so far: smoothed batch curve, per-epoch points, how it ended."""
-
-    batch_x: list[float] = field(default_factory=list)
-    batch_loss: list[float] = field(default_factory=list)
-    batch_accuracy: list[float] = field(default_factory=list)
-    epoch: list[float] = field(default_factory=list)
-    train_loss: list[float] = field(default_factory=list)
-    train_accuracy: list[float] = field(default_factory=list)
-    val_epoch: list[float] = field(default_factory=list)
-    val_loss: list[float] = field(default_factory=list)
-    val_accuracy: list[float] = field(default_factory=list)
-    end: tuple[str, float, str] | None = None  # (state, x, short text) for diverged/stalled/…
-
-    def add_epoch(self, row: dict[str, Any]) -> None:
-        self.epoch.append(float(row["epoch"]))
-        self.train_loss.append(float(row["train_loss"]))
-        self.train_accuracy.append(float(row["train_accuracy"]))
-        if row.get("val_accuracy") is not None:
-            self.val_epoch.append(float(row["epoch"]))
-            self.val_loss.append(float(row["val_loss"]))
-            self.val_accuracy.append(float(row["val_accuracy"]))
-
-    def set_end(self, state: str, ended_epoch: int) -> None:
-        if state in ("running", "finished"):
-            self.end = None
-            return
-        last = max([*self.batch_x, *self.epoch, 0.0])
-        where = (
-            f"in epoch {ended_epoch + 1}" if state == "diverged" else f"after epoch {ended_epoch}"
-        )
-        self.end = (state, last, f"{state} {where}")
-
-
-def curve_data(history: dict[str, Any]) -> CurveData:
-    """The curves of a saved run (history.json), the batch curve smoothed for display."""
-    data = CurveData()
-    smooth_loss = smooth_accuracy = None
-    for x, loss, accuracy in history.get("batches", []):
-        if not (isinstance(loss, (int, float)) and math.isfinite(loss)):
-            break
-        a = HISTORY_SMOOTHING
-        smooth_loss = loss if smooth_loss is None else a * loss + (1 - a) * smooth_loss
-        smooth_accuracy = (
-            accuracy if smooth_accuracy is None else a * accuracy + (1 - a) * smooth_accuracy
-        )
-        data.batch_x.append(float(x))
-        data.batch_loss.append(smooth_loss)
-        data.batch_accuracy.append(smooth_accuracy)
-    for row in history.get("epochs", []):
-        data.add_epoch(row)
-    data.set_end(str(history.get("state", "")), int(history.get("ended_epoch", len(data.epoch))))
-    return data
 
 
 def _loss(values: list[float]) -> np.ndarray:

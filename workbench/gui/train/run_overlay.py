@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
-from typing import Any
 
 from workbench.core.training.comparisons import describe_config, describe_difference
+from workbench.core.training.config import TrainConfig
+from workbench.core.training.curve import CurveData, curve_data
 from workbench.core.training.runs import read_history
-from workbench.gui.train.curves import CurveData, curve_data
 
 
 def overlay(
-    chosen: list[Path], live_run: Path | None, live: CurveData, live_settings: dict[str, Any]
+    chosen: list[Path], live_run: Path | None, live: CurveData, live_config: TrainConfig | None
 ) -> tuple[list[tuple[Path, str, CurveData]], str, int | None]:
     """(runs as (path, legend label, curves), title, fixed epoch range) for CurvesPanel.
 
@@ -24,7 +24,7 @@ def overlay(
     for path in chosen:
         if path == live_run:
             shown.append((path, live))
-            configs.append(live_settings)
+            configs.append(live_config.to_dict() if live_config else {})
             continue
         try:
             history = read_history(path)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QDoubleValidator
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -25,10 +25,6 @@ from PySide6.QtWidgets import (
 from workbench.core.training.comparisons import COMPARISONS, describe_difference, number
 from workbench.core.training.config import TrainConfig
 
-# The view's default run is the core's default recipe (LeNet-5, 99 % validation in 8 epochs).
-DEFAULT_SETTINGS: dict[str, Any] = {
-    k: v for k, v in dataclasses.asdict(TrainConfig()).items() if k != "threads"
-}
 CHOICES = {
     "preset": [("LeNet-5", "lenet5"), ("1 conv layer", "conv1"), ("2 conv layers", "conv2")],
     "activation": [("ReLU", "relu"), ("tanh", "tanh"), ("sigmoid", "sigmoid")],
@@ -48,7 +44,9 @@ class TrainForm(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self._extra: dict[str, Any] = {}  # settings without a widget (tests, scripts)
+        # The settings without a widget (val_size, weight_decay, …): the core's default recipe
+        # (LeNet-5, 99 % validation in 8 epochs) unless a script or test sets them.
+        self._base = TrainConfig()
         self.name = QLineEdit()
         self.name.setPlaceholderText("automatic")
         self.combos: dict[str, QComboBox] = {}
@@ -59,10 +57,7 @@ class TrainForm(QWidget):
             self.combos[key] = combo
         self.learning_rate = QComboBox()
         self.learning_rate.setEditable(True)
-        self.learning_rate.addItems(RATES)
-        validator = QDoubleValidator(1e-9, 100.0, 9, self)
-        validator.setNotation(QDoubleValidator.Notation.ScientificNotation)
-        self.learning_rate.setValidator(validator)
+        self.learning_rate.addItems(RATES)  # any number may be typed: TrainConfig judges it
         self.momentum = QDoubleSpinBox()
         self.momentum.setRange(0.0, 0.999)
         self.momentum.setDecimals(3)
@@ -117,22 +112,20 @@ class TrainForm(QWidget):
         self.combos["optimizer"].currentIndexChanged.connect(self._on_optimizer_changed)
         self.start_button.clicked.connect(self.start_requested)
         self.stop_button.clicked.connect(self.stop_requested)
-        self.set_settings(DEFAULT_SETTINGS)
+        self.set_settings(self._base.to_dict())
 
     # -- values -------------------------------------------------------------------------------
 
-    def settings(self) -> dict[str, Any]:
-        """The run's settings as TrainConfig fields (raises ValueError for a bad learning rate)."""
+    def config(self) -> TrainConfig:
+        """The run's config, validated (raises ValueError naming what is wrong)."""
         text = self.learning_rate.currentText().strip()
         try:
             rate = float(text)
         except ValueError:
             raise ValueError(f"learning rate {text!r} is not a number") from None
-        if not rate > 0:
-            raise ValueError("the learning rate must be positive")
-        values = dict(DEFAULT_SETTINGS)
-        values.update({key: combo.currentData() for key, combo in self.combos.items()})
-        values.update(
+        config = dataclasses.replace(
+            self._base,
+            **{key: combo.currentData() for key, combo in self.combos.items()},
             learning_rate=rate,
             momentum=round(self.momentum.value(), 3),
             batch_size=self.batch_size.value(),
@@ -140,12 +133,17 @@ class TrainForm(QWidget):
             augment=self.augment.isChecked(),
             seed=self.seed.value(),
         )
-        values.update(self._extra)
-        return values
+        config.validate()
+        return config
 
-    def set_settings(self, values: dict[str, Any]) -> None:
-        """Show `values` (any subset of the settings); val_size and weight_decay are kept too."""
-        merged = {**self.settings_or_default(), **values}
+    def set_settings(self, values: Mapping[str, Any]) -> None:
+        """Show `values` (any subset of TrainConfig's fields; those without a widget are kept)."""
+        try:
+            current = self.config().to_dict()
+        except ValueError:
+            current = self._base.to_dict()
+        merged = {**current, **values}
+        self._base = TrainConfig.from_dict(merged)
         for key, combo in self.combos.items():
             index = combo.findData(merged[key])
             if index >= 0:
@@ -156,14 +154,7 @@ class TrainForm(QWidget):
         self.epochs.setValue(int(merged["epochs"]))
         self.augment.setChecked(bool(merged["augment"]))
         self.seed.setValue(int(merged["seed"]))
-        self._extra.update({k: v for k, v in values.items() if k in ("val_size", "weight_decay")})
         self._on_optimizer_changed()
-
-    def settings_or_default(self) -> dict[str, Any]:
-        try:
-            return self.settings()
-        except ValueError:
-            return dict(DEFAULT_SETTINGS)
 
     def run_name(self) -> str:
         return self.name.text().strip()

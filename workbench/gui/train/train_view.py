@@ -1,7 +1,7 @@
 """The Train view: set up a run, watch its curves live, keep and compare runs, use one as the model.
 
-Each run trains in its own process (train_process), whose events a StreamJob thread reads
-(train_job.training_job); this view only starts, shows and stops it, so the window keeps its
+Each run trains in its own process (core/training/process.py), whose events a StreamJob thread
+reads (core/training/job.py); this view only starts, shows and stops it, so the window keeps its
 core and its GIL while the other core trains.
 
 Wiring into the main window: put `TrainView()` in the Train tab, connect `model_chosen(Path)` to
@@ -11,10 +11,10 @@ the window's open_model, call `set_input(image)` with the current digit, and cal
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from workbench.core import paths
 from workbench.core.training.comparisons import comparison_settings
+from workbench.core.training.config import TrainConfig
 from workbench.core.training.job import DataHandOff, DataSource
 from workbench.core.training.runs import list_summaries, summarise
 from workbench.gui.train.curves import CurvesPanel
@@ -39,7 +40,7 @@ from workbench.gui.train.epoch_scrubber import EpochScrubber
 from workbench.gui.train.run_actions import RunActions
 from workbench.gui.train.run_overlay import overlay
 from workbench.gui.train.runs_table import RunsPanel
-from workbench.gui.train.train_form import DEFAULT_SETTINGS, TrainForm
+from workbench.gui.train.train_form import TrainForm
 from workbench.gui.train.training_queue import TrainingQueue
 
 CURVE_INTERVAL = 0.2  # seconds between two redraws of the live curves
@@ -154,16 +155,17 @@ class TrainView(RunActions, QWidget):
         """The current digit (28×28, ink 1 on paper 0), for the feature maps across epochs."""
         self.scrubber.set_input(image)
 
-    def start(self, settings: dict[str, Any] | None = None, name: str | None = None) -> bool:
-        """Queue a run with `settings` (default: the form's); False if the settings are bad."""
+    def start(self, config: TrainConfig | None = None, name: str | None = None) -> bool:
+        """Queue a run of `config` (default: the form's); False if the config is bad."""
         try:
-            settings = settings if settings is not None else self.form.settings()
+            config = config if config is not None else self.form.config()
+            config.validate()
         except ValueError as exc:
             self._say(str(exc), True)
             return False
         if not self._data_usable():
             return False
-        self.trainer.add(name or self.form.run_name() or _auto_name(settings), settings)
+        self.trainer.add(name or self.form.run_name() or _auto_name(config), config)
         self._group = None
         self._start_next()
         return True
@@ -171,28 +173,28 @@ class TrainView(RunActions, QWidget):
     def start_default_run(
         self, data_folder: Path | None = None, epochs: int | None = None, verify: bool = True
     ) -> bool:
-        """The view's default LeNet-5 run (benchmarks, scripts), from `data_folder` if given."""
+        """The default LeNet-5 run (benchmarks, scripts), from `data_folder` if given."""
         if data_folder is not None:
             self.set_data_source(Path(data_folder), verify)
-        settings = {**DEFAULT_SETTINGS, **({"epochs": epochs} if epochs else {})}
-        return self.start(settings)
+        config = TrainConfig()
+        return self.start(dataclasses.replace(config, epochs=epochs) if epochs else config)
 
     def queue_comparison(self, comparison: str) -> list[str]:
-        """Queue the runs of a ready-made comparison on the form's settings; their names."""
+        """Queue the runs of a ready-made comparison on the form's config; their names."""
         try:
-            base = self.form.settings()
+            base = self.form.config()
         except ValueError as exc:
             self._say(str(exc), True)
             return []
         if not self._data_usable():
             return []
-        runs = comparison_settings(comparison, base)
+        runs = comparison_settings(comparison, base.to_dict())
         for name, settings in runs:
-            self.trainer.add(name, settings)
+            self.trainer.add(name, TrainConfig.from_dict(settings))
         self._group = []
         self._say(
             f"Comparing {comparison}: {len(runs)} runs queued, trained one after another "
-            f"with seed {base['seed']}."
+            f"with seed {base.seed}."
         )
         self._start_next()
         return [name for name, _ in runs]
@@ -352,7 +354,7 @@ class TrainView(RunActions, QWidget):
 
     def _show_curves(self, chosen: list[Path]) -> None:
         trainer = self.trainer
-        runs, title, epochs = overlay(chosen, self.active, trainer.live, trainer.active_settings)
+        runs, title, epochs = overlay(chosen, self.active, trainer.live, trainer.active_config)
         self.curves.show_runs(runs, title, epochs)
 
     # -- data and messages --------------------------------------------------------------------
@@ -374,8 +376,8 @@ class TrainView(RunActions, QWidget):
         self.status.setText(f"<span style='color:{colour}'>{html.escape(text)}</span>")
 
 
-def _auto_name(settings: dict[str, Any]) -> str:
+def _auto_name(config: TrainConfig) -> str:
     from workbench.core.training.comparisons import number
 
-    rate = number(settings["learning_rate"])
-    return f"{settings['preset']}-{settings['activation']}-{settings['optimizer']}-lr{rate}"
+    rate = number(config.learning_rate)
+    return f"{config.preset}-{config.activation}-{config.optimizer}-lr{rate}"

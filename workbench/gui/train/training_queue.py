@@ -8,20 +8,20 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from workbench.core.training.job import (
-    DataHandOff,
-    DataSource,
-    EpochFinished,
+from workbench.core.training.config import TrainConfig
+from workbench.core.training.curve import CurveData, curve_data
+from workbench.core.training.events import (
+    BatchDone,
+    EpochDone,
     JobStarted,
-    SmoothedBatch,
-    TrainEnded,
-    TrainStarted,
-    is_progress,
-    training_job,
+    RunEnded,
+    RunStarted,
+    event_to_dict,
 )
+from workbench.core.training.history import batch_row, is_recorded
+from workbench.core.training.job import DataHandOff, DataSource, is_progress, training_job
 from workbench.core.training.runs import new_run_dir, read_history
 from workbench.gui.jobs.stream_worker import StreamJob
-from workbench.gui.train.curves import CurveData, curve_data
 from workbench.gui.train.runs_table import duration
 
 
@@ -32,7 +32,7 @@ class TrainingQueue(QObject):
     """
 
     run_started = Signal(Path)
-    batch_done = Signal(object)  # SmoothedBatch, ~10 a second
+    batch_done = Signal(object)  # BatchDone: every one the curves keep, others ~10 a second
     epoch_done = Signal(Path)
     run_ended = Signal(Path, str, str)  # run folder, state, reason (also "stopped" by Stop)
     run_failed = Signal(object, object)  # run folder or None, exception
@@ -42,12 +42,12 @@ class TrainingQueue(QObject):
     def __init__(self, runs_root: Path, parent: QObject | None = None):
         super().__init__(parent)
         self.runs_root = runs_root
-        self.pending: list[tuple[str, dict[str, Any] | Path]] = []  # (name, settings | resume)
+        self.pending: list[tuple[str, TrainConfig | Path]] = []  # (name, config | resume)
         self.active: Path | None = None
-        self.active_settings: dict[str, Any] = {}
+        self.active_config: TrainConfig | None = None
         self.live = CurveData()
         self.planned = (1, 0, 0)  # first epoch, epochs, batches per epoch
-        self.last_batch: SmoothedBatch | None = None
+        self.last_batch: BatchDone | None = None
         self._started = 0.0
         self._job = StreamJob(is_progress=is_progress, parent=self)
         self._job.event_received.connect(self._on_job_event_received)
@@ -56,8 +56,8 @@ class TrainingQueue(QObject):
 
     # -- commands -----------------------------------------------------------------------------
 
-    def add(self, name: str, settings: dict[str, Any]) -> None:
-        self.pending.append((name, dict(settings)))
+    def add(self, name: str, config: TrainConfig) -> None:
+        self.pending.append((name, config))
 
     def add_resume(self, run_dir: Path) -> None:
         self.pending.append((run_dir.name, Path(run_dir)))
@@ -68,11 +68,15 @@ class TrainingQueue(QObject):
             return False
         name, what = self.pending.pop(0)
         if isinstance(what, Path):
-            run_dir, settings, resume = what, dict(read_history(what)["config"]), True
+            run_dir, config, resume = (
+                what,
+                TrainConfig.from_dict(read_history(what)["config"]),
+                True,
+            )
         else:
-            run_dir, settings, resume = new_run_dir(name, self.runs_root), what, False
-        self._job.start(lambda: training_job(settings, run_dir, resume, source, cache))
-        self.active, self.active_settings = run_dir, settings
+            run_dir, config, resume = new_run_dir(name, self.runs_root), what, False
+        self._job.start(lambda: training_job(config, run_dir, resume, source, cache))
+        self.active, self.active_config = run_dir, config
         self.live = curve_data(read_history(run_dir)) if resume else CurveData()
         self.live.end = None
         self.last_batch = None
@@ -119,15 +123,14 @@ class TrainingQueue(QObject):
     # -- job events ---------------------------------------------------------------------------
 
     def _on_job_event_received(self, event: Any) -> None:
-        if isinstance(event, SmoothedBatch):
+        if isinstance(event, BatchDone):
             self.last_batch = event
-            self.live.batch_x.append(event.x)
-            self.live.batch_loss.append(event.smooth_loss)
-            self.live.batch_accuracy.append(event.smooth_accuracy)
+            if is_recorded(event):  # the batches history.json keeps: the same curve after
+                self.live.add_batch(*batch_row(event))
             self.batch_done.emit(event)
         elif isinstance(event, JobStarted):
             self.run_started.emit(event.run_dir)
-        elif isinstance(event, TrainStarted):
+        elif isinstance(event, RunStarted):
             self.planned = (event.first_epoch, event.epochs, event.batches_per_epoch)
             self._started = time.perf_counter()
             self.message.emit(
@@ -135,18 +138,10 @@ class TrainingQueue(QObject):
                 f"out for validation, {event.threads} torch thread(s).",
                 False,
             )
-        elif isinstance(event, EpochFinished):
-            self.live.add_epoch(
-                {
-                    "epoch": event.epoch,
-                    "train_loss": event.train_loss,
-                    "train_accuracy": event.train_accuracy,
-                    "val_loss": event.val_loss,
-                    "val_accuracy": event.val_accuracy,
-                }
-            )
+        elif isinstance(event, EpochDone):
+            self.live.add_epoch(event_to_dict(event))
             self.epoch_done.emit(self.active)
-        elif isinstance(event, TrainEnded):
+        elif isinstance(event, RunEnded):
             self.live.set_end(event.state, event.epoch)
             self.message.emit(
                 f"{self.active.name} {event.state}: {event.reason} ({duration(event.seconds)}).",
