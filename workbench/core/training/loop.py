@@ -28,8 +28,6 @@ STATES = ("running", "finished", "stopped", "diverged", "stalled")
 LOSS_WINDOW = 20  # divergence: the mean loss over this many batches …
 LOSS_LIMIT = 10.0  # … above this many times chance's loss, log(classes)
 
-__all__ = ["BatchDone", "EpochDone", "RunEnded", "RunStarted", "TrainConfig", "train"]
-
 
 @dataclass(frozen=True)
 class TrainingData:
@@ -63,7 +61,9 @@ class EpochFit:
 
 @dataclass(frozen=True)
 class Divergence:
-    reason: str  # names the epoch and batch
+    """Why an epoch was cut short: the loss went bad (the reason names the epoch and batch)."""
+
+    reason: str
 
 
 def resolve_device(requested: str) -> str:
