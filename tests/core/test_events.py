@@ -12,7 +12,7 @@ import torch
 
 from workbench.core.model.spec import preset
 from workbench.core.training.config import TrainConfig
-from workbench.core.training.curve import CurveData, curve_data
+from workbench.core.training.curve import CurveData, curve_data, overlay
 from workbench.core.training.events import (
     EVENT_TYPES,
     BatchDone,
@@ -191,6 +191,30 @@ def test_live_and_reloaded_curves_are_the_same_curve(finished_run, pattern_data,
     events = list(train(recipe, *data, run_dir=tmp_path))
     live = live_curve(events)
     assert live.end is not None and live == curve_data(read_history(tmp_path))
+
+
+def test_overlaid_runs_are_labelled_by_what_differs(finished_run, tmp_path):
+    events, run_dir = finished_run
+    history = read_history(run_dir)
+    other = tmp_path / "faster"
+    other.mkdir()
+    history["config"]["learning_rate"] = 0.01
+    (other / "history.json").write_text(json.dumps(history))
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    (damaged / "history.json").write_text("{")
+    runs, title, epochs = overlay([run_dir, other, damaged], None, CurveData(), None)
+    assert [(path, label) for path, label, _ in runs] == [
+        (run_dir, "learning rate 0.003"),
+        (other, "learning rate 0.01"),
+    ]  # a damaged run is left out: the runs table says what is wrong with it
+    assert runs[0][2] == curve_data(read_history(run_dir)) and "2 runs" in title
+    assert epochs is None
+    # The run that trains now is drawn from its live curve, over its whole planned range.
+    live, config = live_curve(events[:5]), TrainConfig(epochs=2, **FAST)
+    runs, title, epochs = overlay([run_dir], run_dir, live, config)
+    assert runs == [(run_dir, run_dir.name, live)] and epochs == 2
+    assert run_dir.name in title and "Adam lr 0.003" in title
 
 
 def test_divergence_checked_every_few_batches_names_the_same_batch():

@@ -32,13 +32,13 @@ from PySide6.QtWidgets import (
 from workbench.core import paths
 from workbench.core.training.comparisons import comparison_settings
 from workbench.core.training.config import TrainConfig
+from workbench.core.training.curve import overlay
 from workbench.core.training.job import DataHandOff, DataSource
 from workbench.core.training.runs import list_summaries, summarise
 from workbench.gui.train.curves import CurvesPanel
 from workbench.gui.train.data_panel import DataPanel
 from workbench.gui.train.epoch_scrubber import EpochScrubber
 from workbench.gui.train.run_actions import RunActions
-from workbench.gui.train.run_overlay import overlay
 from workbench.gui.train.runs_table import RunsPanel
 from workbench.gui.train.train_form import TrainForm
 from workbench.gui.train.training_queue import TrainingQueue
