@@ -29,7 +29,8 @@ def add_model(p: argparse.ArgumentParser, device: bool = True) -> None:
         "--model",
         type=Path,
         default=None,
-        help="an ONNX model exported by the workbench (default: the shipped LeNet-5)",
+        help="an ONNX model exported by the workbench, or a .safetensors checkpoint it saved "
+        "(default: the shipped LeNet-5)",
     )
     if not device:
         return
@@ -59,10 +60,15 @@ def add_data(p: argparse.ArgumentParser, own_files: bool = True) -> None:
 
 
 def load_predictor(args: argparse.Namespace):
+    """The model of --model (an ONNX file, or a checkpoint exported once into the user cache)."""
+    from workbench.core.model.files import open_model
     from workbench.core.recognition.predictor import ModelLoadError, Predictor
 
     try:
-        predictor = Predictor(args.model or paths.SHIPPED_MODEL, device=args.device)
+        if args.model is None:
+            predictor = Predictor(paths.SHIPPED_MODEL, device=args.device)
+        else:
+            predictor = open_model(args.model, device=args.device)
     except ModelLoadError as exc:
         say(f"error: {exc}")
         return None
@@ -71,10 +77,24 @@ def load_predictor(args: argparse.Namespace):
     return predictor
 
 
-def fetch_data(folder_arg: Path | None, quiet: bool = False, verify: bool = True) -> Path | None:
-    """The MNIST folder with its four files, downloading what is missing or corrupt."""
+def fetch_data(
+    folder_arg: Path | None,
+    quiet: bool = False,
+    verify: bool = True,
+    download: bool | None = None,
+) -> Path | None:
+    """The MNIST folder with its four files, downloading what is missing or corrupt.
+
+    `download` defaults to: only into the default folder with the checksums on. A folder given
+    with --data-dir, or files used with --no-verify, are the user's own: never downloaded over;
+    `load_split` then names a missing, empty or misplaced file. `workbench data` passes True.
+    """
     from workbench.core.data.mnist import OFFICIAL_MD5, DataCorrupt, DataUnavailable, ensure_mnist
 
+    if download is None:
+        download = verify and folder_arg is None
+    if not download:
+        return paths.data_dir(folder_arg)
     last = {"file": None}
 
     def progress(event) -> None:

@@ -61,10 +61,13 @@ def checkpoint_to_onnx(path: str | os.PathLike) -> Path:
     from workbench.core.model.network import ModelFileError
 
     try:
-        net, meta = load_network(path)
-    except (ModelFileError, OSError, ValueError) as exc:
+        net, meta = load_network(path)  # a spec past the size limits is a ModelFileError here
+    except (ModelFileError, OSError, ValueError, RuntimeError) as exc:
         raise ModelLoadError(str(exc) if path.name in str(exc) else f"{path.name}: {exc}") from exc
-    export_onnx(net, target, {"source": path.name, **meta})
+    try:
+        export_onnx(net, target, {"source": path.name, **meta})
+    except (OSError, ValueError, RuntimeError) as exc:  # a full cache folder, an exporter fault
+        raise ModelLoadError(f"{path.name}: could not convert it to ONNX ({exc})") from exc
     return target
 
 
