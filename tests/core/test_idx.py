@@ -217,7 +217,10 @@ def _mangled_files(draw: st.DrawFn) -> tuple[str, bytes]:
     array = _sample(dtype, shape, seed=draw(st.integers(0, 3)))
     big = array.astype(array.dtype.newbyteorder(">"))
     code = next(code for code, idx_dtype in IDX_DTYPES.items() if idx_dtype == big.dtype)
-    content = bytes([0, 0, code, len(shape)]) + struct.pack(f">{len(shape)}I", *shape)
+    declared = shape
+    if draw(st.integers(0, 9)) == 0:  # a lying header: up to 4 G per dimension (bomb-like)
+        declared = tuple(draw(st.integers(0, 2**32 - 1)) for _ in shape)
+    content = bytes([0, 0, code, len(shape)]) + struct.pack(f">{len(shape)}I", *declared)
     content += big.tobytes()
     gz = draw(st.booleans())
     if gz:
