@@ -100,13 +100,18 @@ def test_an_image_file_over_the_size_cap_is_refused_before_reading(tmp_path: Pat
         load_grey(huge)
 
 
-def test_a_device_given_as_model_is_refused() -> None:
+def test_a_device_or_pipe_given_as_model_is_refused(tmp_path: Path) -> None:
+    from workbench.core.model.files import open_model
     from workbench.core.recognition.predictor import ModelLoadError, Predictor
 
-    if not Path("/dev/zero").exists():
-        pytest.skip("needs /dev/zero")
+    if not Path("/dev/zero").exists() or not hasattr(os, "mkfifo"):
+        pytest.skip("needs /dev/zero and named pipes")
     with pytest.raises(ModelLoadError, match="not a regular file"):
         Predictor("/dev/zero")
+    fifo = tmp_path / "model.safetensors"
+    os.mkfifo(fifo)
+    with pytest.raises(ModelLoadError, match="model.safetensors: not a regular file"):
+        open_model(fifo)
 
 
 # -- kind 3: allocation bombs in a spec ---------------------------------------------------------
@@ -363,6 +368,14 @@ def test_eval_with_nan_outputs_is_an_error_not_invalid_json(
     captured = capsys.readouterr()
     assert _strict_json_lines(captured.out) == []
     assert "the model produced NaN" in captured.err
+
+
+def test_every_json_line_is_strict_json(capsys) -> None:
+    from workbench.cli.common import emit
+
+    emit({"loss": float("nan"), "curve": [1.5, float("inf"), (float("-inf"),)], "n": 3})
+    (line,) = _strict_json_lines(capsys.readouterr().out)
+    assert line == {"loss": None, "curve": [1.5, None, [None]], "n": 3}
 
 
 # -- kind 10a: a checkpoint given to predict; the image bomb's wording --------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,9 +15,27 @@ EXIT_OK, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
 
 
 def emit(value: Any) -> None:
-    """One JSON line on standard output (the scripting contract): strict JSON, never NaN."""
-    sys.stdout.write(json.dumps(value, allow_nan=False) + "\n")
+    """One JSON line on standard output (the scripting contract): strict JSON, never NaN.
+
+    Commands turn a NaN that matters into an error first (`predict`, `eval`); any other
+    non-finite number (a diverged loss) is written as null, as JavaScript's JSON.stringify does.
+    """
+    try:
+        text = json.dumps(value, allow_nan=False)
+    except ValueError:
+        text = json.dumps(_finite(value), allow_nan=False)
+    sys.stdout.write(text + "\n")
     sys.stdout.flush()
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
 
 
 def say(text: str) -> None:
