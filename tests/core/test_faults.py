@@ -147,8 +147,9 @@ def test_an_mlp_past_the_size_limit_is_refused() -> None:
 
 
 def test_course_networks_are_far_below_the_limits() -> None:
+    from workbench.core.model.anatomy import anatomy
     from workbench.core.model.limits import MAX_ACTIVATIONS, MAX_PARAMETERS, check_size
-    from workbench.core.model.spec import PRESETS, anatomy
+    from workbench.core.model.spec import PRESETS
 
     for spec in PRESETS.values():
         check_size(spec)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from workbench.core.model.spec import ModelSpec, SpecError, anatomy
+from workbench.core.model.spec import ModelSpec, SpecError, layer_shapes
 
 MAX_PARAMETERS = 20_000_000
 """Weights and biases (80 MB of float32); LeNet-5 has 61,706, a wide course CNN about 1 M."""
@@ -17,10 +17,9 @@ def check_size(spec: ModelSpec) -> None:
     """Raise SpecError naming the layer that takes a spec past a limit (no tensor is built).
 
     Convolutions, pooling and fully connected layers (a pure MLP too) are counted from the
-    spec's anatomy: shapes are multiplied out as Python integers, so a spec asking for
+    spec's layer shapes: shapes are multiplied out as Python integers, so a spec asking for
     2,000,000,000 units is refused before torch is asked for a byte.
     """
-    table = anatomy(spec)
     parameters = 0
     activations = math.prod(spec.input_shape)
     if activations > MAX_ACTIVATIONS:
@@ -28,10 +27,14 @@ def check_size(spec: ModelSpec) -> None:
             f"input shape {spec.input_shape} has {activations:,} values, more than the "
             f"limit of {MAX_ACTIVATIONS:,}"
         )
-    for index, row in enumerate(table.layers):
-        where = f"layer {index + 1} ({row.name})"
-        parameters += row.parameters
-        activations += math.prod(row.output_shape)
+    for index, shape in enumerate(layer_shapes(spec)):
+        layer = shape.layer
+        where = f"layer {index + 1} ({layer.name})"
+        if layer.kind == "conv":
+            parameters += layer.kernel**2 * shape.input_shape[0] * layer.channels + layer.channels
+        elif layer.kind == "fc":
+            parameters += math.prod(shape.input_shape) * layer.units + layer.units
+        activations += math.prod(shape.output_shape)
         if parameters > MAX_PARAMETERS:
             raise SpecError(
                 f"{where}: the model would have {parameters:,} parameters, more than the "
