@@ -40,7 +40,7 @@ def _no_decoding(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _cached_npy(folder: Path, name: str) -> Path:
-    return cache.cache_dir() / f"{cache.file_md5(folder / name)}.npy"
+    return cache.cache_dir() / f"{cache.file_digests(folder / name).sha256}.npy"
 
 
 def test_the_second_load_comes_from_the_cache(data: Path, monkeypatch) -> None:
@@ -91,7 +91,7 @@ def test_checksums_are_still_checked_on_a_cache_hit(data: Path) -> None:
     wrong = {TEST_IMAGES: "0" * 32, TEST_LABELS: "0" * 32}
     with pytest.raises(DataCorrupt, match=TEST_IMAGES):
         load_split(data, "test", checksums=wrong)
-    right = {name: cache.file_md5(data / name) for name in (TEST_IMAGES, TEST_LABELS)}
+    right = {name: cache.file_digests(data / name).md5 for name in (TEST_IMAGES, TEST_LABELS)}
     load_split(data, "test", checksums=right)
     # The gunzipped content's MD5 is accepted too (mnist.IDX_MD5), from the cache's record.
     content = {name: cache.cached_record(data / name).content_md5 for name in right}

@@ -197,7 +197,7 @@ def data_identity(
 
     Each value is the SHA-256 of a decoded array's bytes (`cache.array_sha256`), the same for a
     gzipped, regzipped or plain copy. Cheap once the split has been loaded: the source files are
-    MD5-hashed and the cache's records read; no array is decoded or hashed again.
+    hashed and the cache's records read; no array is decoded or hashed again.
     `cache.identity_digest` turns the dict into one string.
     """
     folder = Path(folder)
@@ -231,9 +231,10 @@ def _load_split(
     for path in (images_path, labels_path):
         expected = checksums.get(path.name) if verify and checksums is not None else None
         accepted = {expected} if isinstance(expected, str) else set(expected or ())
-        md5 = cache.file_md5(path)
+        digests = cache.file_digests(path)
+        md5 = digests.md5
         try:
-            array, record = cache.read_array(path, md5)
+            array, record = cache.read_array(path, digests)
         except IdxError as exc:
             if accepted and md5 not in accepted:  # a damaged copy of an official file
                 raise DataCorrupt(
