@@ -11,7 +11,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from workbench.core.data.idx import IDX_DTYPES, MAX_DATA_BYTES, MAX_ELEMENTS, IdxError, read_idx, write_idx
+from workbench.core.data.idx import (
+    IDX_DTYPES,
+    MAX_DATA_BYTES,
+    MAX_ELEMENTS,
+    IdxError,
+    read_idx,
+    write_idx,
+)
 
 DTYPES = [np.uint8, np.int8, np.int16, np.int32, np.float32, np.float64]
 
