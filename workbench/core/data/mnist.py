@@ -187,7 +187,24 @@ def load_split(
     are cached in the user data folder (see `cache`), so a second load takes a fraction of a
     second.
     """
-    return _load_split(folder, split, verify, checksums)[:2]
+    folder = Path(folder)
+    images_path, labels_path = _split_paths(folder, split)
+    images, labels = (_read_checked(path, verify, checksums) for path in (images_path, labels_path))
+    if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != IMAGE_SHAPE:
+        raise IdxError(
+            f"{images_path}: expected uint8 images of 28x28, found {images.dtype} {images.shape}"
+        )
+    if labels.dtype != np.uint8 or labels.ndim != 1:
+        raise IdxError(
+            f"{labels_path}: expected a uint8 vector, found {labels.dtype} {labels.shape}"
+        )
+    if len(images) != len(labels):
+        raise IdxError(
+            f"{images_path} holds {len(images)} images but {labels_path} {len(labels)} labels"
+        )
+    if labels.size and labels.max() > 9:
+        raise IdxError(f"{labels_path}: label {labels.max()} is not a digit 0 to 9")
+    return images, labels
 
 
 def data_identity(
@@ -222,48 +239,25 @@ def _split_paths(folder: Path, split: str) -> tuple[Path, Path]:
     return images_path, labels_path
 
 
-def _load_split(
-    folder: str | os.PathLike, split: str, verify: bool, checksums: Checksums | None
-) -> tuple[np.ndarray, np.ndarray, tuple[cache.ArrayRecord, cache.ArrayRecord]]:
-    folder = Path(folder)
-    images_path, labels_path = _split_paths(folder, split)
-    arrays, records = [], []
-    for path in (images_path, labels_path):
-        expected = checksums.get(path.name) if verify and checksums is not None else None
-        accepted = {expected} if isinstance(expected, str) else set(expected or ())
-        digests = cache.file_digests(path)
-        md5 = digests.md5
-        try:
-            array, record = cache.read_array(path, digests)
-        except IdxError as exc:
-            if accepted and md5 not in accepted:  # a damaged copy of an official file
-                raise DataCorrupt(
-                    f"{exc}; delete it and run `workbench data` to download it again"
-                ) from exc
-            raise
-        if accepted and not accepted & {record.file_md5, record.content_md5}:
+def _read_checked(path: Path, verify: bool, checksums: Checksums | None) -> np.ndarray:
+    """The decoded array of `path` (through the cache), MD5-checked when asked to."""
+    expected = checksums.get(path.name) if verify and checksums is not None else None
+    accepted = {expected} if isinstance(expected, str) else set(expected or ())
+    digests = cache.file_digests(path)
+    try:
+        array, record = cache.read_array(path, digests)
+    except IdxError as exc:
+        if accepted and digests.md5 not in accepted:  # a damaged copy of an official file
             raise DataCorrupt(
-                f"{path}: MD5 {md5} is not the expected {' or '.join(sorted(accepted))}; "
-                "delete it and run `workbench data` to download it again"
-            )
-        arrays.append(array)
-        records.append(record)
-    images, labels = arrays
-    if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != IMAGE_SHAPE:
-        raise IdxError(
-            f"{images_path}: expected uint8 images of 28x28, found {images.dtype} {images.shape}"
+                f"{exc}; delete it and run `workbench data` to download it again"
+            ) from exc
+        raise
+    if accepted and not accepted & {record.file_md5, record.content_md5}:
+        raise DataCorrupt(
+            f"{path}: MD5 {digests.md5} is not the expected {' or '.join(sorted(accepted))}; "
+            "delete it and run `workbench data` to download it again"
         )
-    if labels.dtype != np.uint8 or labels.ndim != 1:
-        raise IdxError(
-            f"{labels_path}: expected a uint8 vector, found {labels.dtype} {labels.shape}"
-        )
-    if len(images) != len(labels):
-        raise IdxError(
-            f"{images_path} holds {len(images)} images but {labels_path} {len(labels)} labels"
-        )
-    if labels.size and labels.max() > 9:
-        raise IdxError(f"{labels_path}: label {labels.max()} is not a digit 0 to 9")
-    return images, labels, (records[0], records[1])
+    return array
 
 
 def _checksum_problem(path: Path, expected: str | Collection[str]) -> str | None:
