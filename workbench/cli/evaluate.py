@@ -61,7 +61,7 @@ def data_command(args: argparse.Namespace) -> int:
     from workbench.core.data.mnist import file_status
 
     folder = paths.data_dir(args.data_dir)
-    if not args.verify and fetch_data(args.data_dir) is None:
+    if not args.verify and fetch_data(args.data_dir, download=True) is None:
         return EXIT_UNUSABLE
     status = file_status(folder)
     for name, state in status.items():
@@ -71,6 +71,8 @@ def data_command(args: argparse.Namespace) -> int:
 
 
 def eval_command(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from workbench.core.data.mnist import load_split
     from workbench.core.evaluation.evaluation import evaluate
 
@@ -82,10 +84,14 @@ def eval_command(args: argparse.Namespace) -> int:
         return EXIT_UNUSABLE
     try:
         images, labels = load_split(folder, "test", verify=not args.no_verify)
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, RuntimeError) as exc:  # DataUnavailable is a RuntimeError
         say(f"error: {exc}")
         return EXIT_UNUSABLE
     result = evaluate(predictor, images, labels)
+    if not np.isfinite(result.probabilities).all():
+        bad = int((~np.isfinite(result.probabilities)).any(axis=1).sum())
+        say(f"error: the model produced NaN (or an infinite value) for {bad} test images")
+        return EXIT_FAILED
     written = _write_eval_files(args, result, images, labels, predictor)
     if args.json:
         emit(result.to_json())
@@ -137,7 +143,14 @@ def bench_command(args: argparse.Namespace) -> int:
     folder = fetch_data(args.data_dir, quiet=args.json)
     if folder is None:
         return EXIT_UNUSABLE
-    test_images, test_labels = load_split(folder, "test")
+    try:
+        test_images, test_labels = load_split(folder, "test")
+        train_images, train_labels = (
+            (None, None) if args.skip_training else load_split(folder, "train")
+        )
+    except (ValueError, OSError, RuntimeError) as exc:  # DataUnavailable is a RuntimeError
+        say(f"error: {exc}")
+        return EXIT_UNUSABLE
     model = args.model or paths.SHIPPED_MODEL
     say("timing inference ...")
     report = bench.bench_inference(
@@ -145,7 +158,6 @@ def bench_command(args: argparse.Namespace) -> int:
     )
     if not args.skip_training:
         say("timing a training epoch and the time to 99 % validation accuracy ...")
-        train_images, train_labels = load_split(folder, "train")
         report.figures["training"] = bench.bench_training(train_images, train_labels, threads)
     if not args.skip_gui:
         say("timing the window ...")

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from workbench.cli.common import (
+    EXIT_FAILED,
     EXIT_OK,
     EXIT_UNUSABLE,
     emit,
@@ -51,7 +52,12 @@ def export_command(args: argparse.Namespace) -> int:
     except (ModelFileError, OSError) as exc:
         say(f"error: {exc}")
         return EXIT_UNUSABLE
-    report = export_onnx(net, args.out, {"source": source.name, **meta})
+    try:
+        report = export_onnx(net, args.out, {"source": source.name, **meta})
+    except OSError as exc:  # a full disk or a lost folder: atomic_writer left nothing behind
+        where = exc.filename or args.out
+        say(f"error: cannot write {where}: {exc.strerror or exc}; nothing was written")
+        return EXIT_FAILED
     print(
         f"wrote {report.path}: largest difference to torch {report.max_abs_difference:.2e}, "
         f"argmax agreement {report.argmax_agreement:.1%} on {report.n_checked} inputs"

@@ -142,7 +142,7 @@ def command(args: argparse.Namespace) -> int:
         return EXIT_UNUSABLE
     try:
         images, labels = load_split(folder, "train", verify=not args.no_verify)
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, RuntimeError) as exc:  # DataUnavailable is a RuntimeError
         say(f"error: {exc}")
         return EXIT_UNUSABLE
     run_dir = paths.runs_dir() / args.name if args.resume else new_run_dir(args.name)
@@ -162,9 +162,13 @@ def command(args: argparse.Namespace) -> int:
     if ended is None:
         return EXIT_FAILED
     if args.out and ended.state == "finished":
-        card = write_model(
-            ended.network, args.out, ended.history, folder, verify=not args.no_verify
-        )
+        try:
+            card = write_model(
+                ended.network, args.out, ended.history, folder, verify=not args.no_verify
+            )
+        except (OSError, ValueError, RuntimeError) as exc:  # full disk, test set gone: run kept
+            say(f"error: {exc}; the run is kept in {run_dir}")
+            return EXIT_FAILED
         say(
             f"wrote {args.out}: test accuracy {card['test']['accuracy']:.2%}, export max "
             f"difference {card['export']['max_abs_difference']:.1e}"

@@ -6,6 +6,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from workbench.core.model.limits import check_size
 from workbench.core.model.spec import ModelSpec, validate
 
 _ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "none": nn.Identity}
@@ -21,6 +22,7 @@ class SpecNet(nn.Module):
     def __init__(self, spec: ModelSpec):
         super().__init__()
         validate(spec)
+        check_size(spec)  # a spec asking for gigabytes is a SpecError, not an allocator failure
         self.spec = spec
         mean, std = spec.normalize
         self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32), persistent=False)

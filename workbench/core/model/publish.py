@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import platform
 from pathlib import Path
@@ -27,6 +28,10 @@ def _md5(path: Path) -> str:
     return digest.hexdigest()
 
 
+class ModelWriteError(OSError):
+    """The model's files could not be written (full disk, lost folder); none of them was left."""
+
+
 def write_model(
     net: SpecNet,
     onnx_path: str | Path,
@@ -37,10 +42,35 @@ def write_model(
     """Write NAME.onnx, NAME.safetensors and the model card NAME.json; return the card.
 
     With `data_folder`, the test set is evaluated once, here, and its metrics go in the card.
+    All three files or none: on a write error (a full disk) the ones already written are
+    removed and ModelWriteError says which file failed and why.
     """
+    onnx_path = Path(onnx_path)
+    outputs = [onnx_path, onnx_path.with_suffix(".safetensors"), onnx_path.with_suffix(".json")]
+    existed = {path for path in outputs if path.exists()}
+    try:
+        return _write_model(net, onnx_path, history, data_folder, verify)
+    except OSError as exc:
+        for path in outputs:
+            if path not in existed:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise ModelWriteError(
+            f"could not write the model {onnx_path}: {exc.strerror or exc}{where}; "
+            "no model files were left behind"
+        ) from exc
+
+
+def _write_model(
+    net: SpecNet,
+    onnx_path: Path,
+    history: dict[str, Any],
+    data_folder: Path | None,
+    verify: bool,
+) -> dict[str, Any]:
     import torch
 
-    onnx_path = Path(onnx_path)
     check = None
     test = None
     if data_folder is not None:

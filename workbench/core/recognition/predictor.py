@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -159,12 +160,17 @@ class Predictor:
 
 def _read_model_bytes(path: Path) -> bytes:
     try:
-        size = path.stat().st_size
-        if size > MAX_MODEL_BYTES:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # /dev/zero never ends, a FIFO blocks
+            raise ModelLoadError(f"{path.name}: not a regular file (a folder, device or pipe)")
+        if info.st_size > MAX_MODEL_BYTES:
             raise ModelLoadError(
-                f"{path.name}: {size / 2**20:.0f} MB is too large for a workbench model"
+                f"{path.name}: {info.st_size / 2**20:.0f} MB is too large for a workbench model"
             )
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            data = handle.read(MAX_MODEL_BYTES + 1)
+        if len(data) > MAX_MODEL_BYTES:
+            raise ModelLoadError(f"{path.name}: the file grew past the model size limit")
     except OSError as exc:
         raise ModelLoadError(f"{path.name}: cannot read the model file ({exc.strerror})") from exc
     if not data:
