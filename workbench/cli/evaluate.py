@@ -101,6 +101,10 @@ def eval_command(args: argparse.Namespace) -> int:
         f"accuracy: {result.accuracy:.2%} of {result.n} test images "
         f"({result.seconds:.3f} s of inference)"
     )
+    print(
+        f"calibration: expected calibration error {result.ece:.4f} "
+        "(top-1 confidence against accuracy, 15 equal-width bins)"
+    )
     print("digit  precision  recall  f1      support")
     for row in result.per_class:
         print(
