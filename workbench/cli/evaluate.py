@@ -160,6 +160,8 @@ def bench_command(args: argparse.Namespace) -> int:
     report = bench.bench_inference(
         model, args.device, threads, test_images, test_labels, runs=args.runs
     )
+    say("reading the non-MNIST digits ...")
+    report.figures["non_mnist"] = bench.bench_non_mnist(model, args.device, threads)
     if not args.skip_training:
         say("timing a training epoch and the time to 99 % validation accuracy ...")
         report.figures["training"] = bench.bench_training(train_images, train_labels, threads)

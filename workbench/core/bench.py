@@ -156,6 +156,21 @@ def bench_inference(
     return report
 
 
+def bench_non_mnist(model: Path, device: str, threads: int, count: int = 1000) -> dict[str, Any]:
+    """The model's accuracy on the standard non-MNIST set (1,000 digits, seed 14): how well
+    it reads digits that are not MNIST's, with what the set was (its identity)."""
+    from workbench.core.evaluation import nonmnist_score
+    from workbench.core.recognition.predictor import Predictor
+
+    start = time.perf_counter()
+    score = nonmnist_score.score(Predictor(model, device=device, threads=threads), count)
+    return {
+        **score.to_json(),
+        "correct": score.correct,
+        "seconds": time.perf_counter() - start,  # drawing the set (once, then cached) included
+    }
+
+
 def _timed(call: Callable[[], object]) -> float:
     start = time.perf_counter()
     call()
@@ -222,6 +237,14 @@ def format_report(report: BenchReport) -> str:
             f"{t['n']:,} test images: onnxruntime {t['onnxruntime_seconds']:.3f} s "
             f"({t['onnxruntime_images_per_s']:,.0f}/s), torch {t['torch_seconds']:.3f} s "
             f"({t['torch_images_per_s']:,.0f}/s); accuracy {t['accuracy']:.2%}"
+        )
+    if "non_mnist" in f:
+        from workbench.core.evaluation.nonmnist_score import describe_identity
+
+        t = f["non_mnist"]
+        lines.append(
+            f"non-MNIST digits: accuracy {t['accuracy']:.2%} of {t['n']:,} "
+            f"({describe_identity(t['identity'])})"
         )
     if "training" in f:
         t = f["training"]
