@@ -6,6 +6,7 @@ import functools
 import hashlib
 import logging
 import threading
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -128,13 +129,14 @@ def _cache_key(count: int, seed: int) -> str:
 
 def _read_cache(path: Path, count: int) -> NonMnistSet | None:
     try:
-        with np.load(path, allow_pickle=False) as data:
+        # np.load leaves a file it cannot read open: the file is ours to close
+        with open(path, "rb") as handle, np.load(handle, allow_pickle=False) as data:
             images = np.asarray(data["images"], dtype=np.float32)
             labels = np.asarray(data["labels"], dtype=np.int64)
             styles = [str(s) for s in data["styles"]]
     except FileNotFoundError:
         return None
-    except (OSError, KeyError, ValueError) as exc:  # truncated or not ours: draw it again
+    except (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile) as exc:  # damaged
         log.info("drawing the non-MNIST set again: %s is unreadable (%s)", path, exc)
         return None
     shapes_ok = images.shape == (count, 28, 28) and labels.shape == (count,) == (len(styles),)
