@@ -315,3 +315,17 @@ def test_a_card_shows_its_stored_calibration_and_non_mnist_figure(qtbot, known, 
     assert f"{result.ece:.4f}" in widget.calibration.ece_label.text()
     text = widget.calibration.non_mnist_label.text()
     assert "87.50%" in text and "875 of 1,000" in text and "stored in the model card" in text
+
+
+def test_a_score_that_never_came_is_said_to_be_missing(qtbot):
+    from workbench.gui.evaluate.calibration_panel import CalibrationPanel
+
+    panel = CalibrationPanel()
+    qtbot.addWidget(panel)
+    assert "not measured" in panel.non_mnist_label.text() and panel.plot.bins() == []
+    panel.set_non_mnist_pending()
+    assert "reading them" in panel.non_mnist_label.text()
+    panel.end_pending()  # the job ended (cancelled, or failed) before the score
+    assert "not measured" in panel.non_mnist_label.text() and panel.score is None
+    panel.end_pending()
+    assert "stopped before" in panel.non_mnist_label.text()

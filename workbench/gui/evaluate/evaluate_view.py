@@ -377,6 +377,7 @@ class EvaluateView(QWidget):
     def _on_job_job_failed(self, error: Exception) -> None:
         kind, self._job_kind = self._job_kind, ""
         self._reset_progress()
+        self.calibration.end_pending()
         self._offer_fetch = isinstance(error, DataCorrupt)
         if isinstance(error, DataUnavailable):
             self._error = str(error)
