@@ -170,7 +170,7 @@ class CalibrationPanel(QWidget):
 
     def set_non_mnist_pending(self) -> None:
         """Say the set is being read (the evaluation job scores it after the test set)."""
-        self.set_non_mnist(None, "reading them… (about 10 s the first time)")
+        self.set_non_mnist(None, "reading them… (drawing the set takes 10-20 s the first time)")
         self._pending = True
 
     def end_pending(self) -> None:
