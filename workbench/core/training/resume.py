@@ -73,18 +73,21 @@ def resume_config(run_dir: str | Path, given: Mapping[str, Any]) -> TrainConfig:
         if key == "epochs" and value > was:
             changes["epochs"] = value
         elif value != was:
-            shown = "a different spec" if key == "spec" else f"{option_name(key)} {value}"
             raise ResumeRefused(
-                f"{shown} differs from the run's {_recorded_text(key, was)}: a resumed run "
-                f"keeps its recipe (leave {option_name(key)} out, or start a new run)"
+                f"{_option_text(key, value)} differs from the run's {_option_text(key, was, 0)}"
+                f": a resumed run keeps its recipe (leave {option_name(key)} out, or start a "
+                "new run)"
             )
     return dataclasses.replace(recorded, **changes)
 
 
-def _recorded_text(key: str, value: Any) -> str:
+def _option_text(key: str, value: Any, given: bool = True) -> str:
+    """How a message shows an option's value: "--lr 0.1", "--no-augment", "a different spec"."""
     if key == "spec":
-        return "spec" if value is not None else "preset (no --spec)"
-    return f"{value}"
+        return ("a different spec" if given else "spec") if value else "preset (no --spec)"
+    if isinstance(value, bool):
+        return option_name(key).replace("--", "--" if value else "--no-", 1)
+    return f"{option_name(key)} {value}" if given else f"{value}"
 
 
 def check_resume(
@@ -114,8 +117,8 @@ def check_resume(
     if mismatch:
         key = mismatch[0]
         raise ResumeRefused(
-            f"{option_name(key)} {getattr(config, key)} differs from the run's "
-            f"{_recorded_text(key, getattr(recorded, key))}: a resumed run keeps its recipe"
+            f"{_option_text(key, getattr(config, key))} differs from the run's "
+            f"{_option_text(key, getattr(recorded, key), False)}: a resumed run keeps its recipe"
         )
     if config.epochs < recorded.epochs:
         raise ResumeRefused(
