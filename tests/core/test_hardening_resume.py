@@ -251,3 +251,19 @@ def test_a_run_cut_by_a_full_disk_is_never_left_running(
     assert history["state"] == "stopped" and "No space left on device" in history["reason"]
     assert not (tmp_path / "full" / LOCK_NAME).exists()
     assert summarise(tmp_path / "full").can_resume()
+
+
+def test_the_report_shows_a_run_whose_process_is_gone_as_interrupted(finished_run) -> None:
+    from workbench.core.report.document import run_curves
+    from workbench.core.report.html import training_html
+    from workbench.core.report.sections import TrainingSection
+
+    _, run_dir = _stopped_run(finished_run)
+    history = json.loads((run_dir / "history.json").read_text())
+    history["state"] = "running"  # as kill -9 leaves it
+    (run_dir / "history.json").write_text(json.dumps(history))
+    run = run_curves(read_history(run_dir), "r")
+    text = training_html(TrainingSection([run], [""], []))
+    assert "interrupted: the process that trained it ended without saying how" in text
+    assert "workbench train --name r --resume</code> continues it" in text
+    assert ">running<" not in text
