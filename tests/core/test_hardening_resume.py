@@ -85,6 +85,7 @@ def test_the_audits_kill_9_then_resume_continues_as_recorded_and_matches_an_unbr
     resumed = _workbench(*common, "--name", "r", "--resume")
     out, err = resumed.communicate(timeout=240)
     assert resumed.returncode == 0, err
+    assert "run r is interrupted after epoch" in err and "is gone: killed or crashed" in err
     assert "on 2500 images (500 held out)" in err, err
     whole = _workbench(*common, "--epochs", "4", "--val-size", "500", "--name", "whole")
     _, err = whole.communicate(timeout=240)
@@ -267,3 +268,34 @@ def test_the_report_shows_a_run_whose_process_is_gone_as_interrupted(finished_ru
     assert "interrupted: the process that trained it ended without saying how" in text
     assert "workbench train --name r --resume</code> continues it" in text
     assert ">running<" not in text
+
+
+def test_train_out_to_a_full_disk_says_so_exits_1_and_keeps_the_run_finished(
+    tiny_mnist_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """Kind 8 for `train --out`: the disk behind FULL is full (the run's own folder is not)."""
+    import errno
+
+    from workbench.cli import main
+
+    full = tmp_path / "FULL"
+    full.mkdir()
+    real_replace = os.replace
+
+    def replace(src, dst, *args, **kwargs):
+        if Path(dst).parent == full:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(dst))
+        return real_replace(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", replace)
+    argv = ["train", "--data-dir", str(tiny_mnist_dir), "--no-verify", "--epochs", "1",
+            "--batch-size", "50", "--val-size", "200", "--name", "kept",
+            "--out", str(full / "m.onnx")]  # fmt: skip
+    assert main(argv) == 1
+    error = capsys.readouterr().err
+    assert "No space left on device" in error and "Traceback" not in error, error
+    assert f"the run is kept in {paths.runs_dir() / 'kept'}" in error
+    assert list(full.iterdir()) == []  # nothing partial
+    summary = summarise(paths.runs_dir() / "kept")
+    assert summary.state == "finished" and summary.epochs_done == 1
+    assert not (paths.runs_dir() / "kept" / LOCK_NAME).exists()

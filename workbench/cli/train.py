@@ -182,7 +182,7 @@ def command(args: argparse.Namespace) -> int:
     from workbench.core.training.events import EpochDone, RunEnded, event_to_dict
     from workbench.core.training.loop import resolve_device, train
     from workbench.core.training.resume import ResumeRefused
-    from workbench.core.training.runs import HISTORY_NAME, new_run_dir
+    from workbench.core.training.runs import HISTORY_NAME, new_run_dir, summarise
 
     if args.resume and not args.name:
         say("error: --resume needs --name of the run to continue")
@@ -208,9 +208,11 @@ def command(args: argparse.Namespace) -> int:
     run_dir = paths.runs_dir() / args.name if args.resume else new_run_dir(args.name)
     say(f"run folder: {run_dir}")
     if args.resume:
+        run = summarise(run_dir)  # "interrupted" when the process that trained it is gone
+        why = f" ({run.reason})" if run.reason else ""
         say(
-            f"resuming with the run's recipe: {config.epochs} epochs, seed {config.seed}, "
-            f"{config.val_size} held out"
+            f"run {run.name} is {run.state} after epoch {run.epochs_done}{why}; resuming with "
+            f"its recipe: {config.epochs} epochs, seed {config.seed}, {config.val_size} held out"
         )
     ended, epochs_done = None, None
     with _CtrlC() as ctrl_c:
