@@ -299,3 +299,27 @@ def test_train_out_to_a_full_disk_says_so_exits_1_and_keeps_the_run_finished(
     summary = summarise(paths.runs_dir() / "kept")
     assert summary.state == "finished" and summary.epochs_done == 1
     assert not (paths.runs_dir() / "kept" / LOCK_NAME).exists()
+
+
+def test_a_run_records_the_identity_that_mnist_gives_its_folder(tiny_mnist_dir: Path) -> None:
+    from workbench.core.data.mnist import data_identity, load_split
+    from workbench.core.training.resume import IDENTITY_KEY, training_identity
+
+    images, labels = load_split(tiny_mnist_dir, "train", verify=False)
+    assert training_identity(images, labels) == data_identity(tiny_mnist_dir, ["train"])
+    assert IDENTITY_KEY == "data_identity"
+
+
+def test_a_run_recorded_before_identities_is_checked_by_its_image_count(
+    tmp_path: Path, finished_run, capsys
+) -> None:
+    from workbench.cli import main
+
+    _, run_dir = _stopped_run(finished_run)
+    history = json.loads((run_dir / "history.json").read_text())
+    del history["data_identity"]
+    (run_dir / "history.json").write_text(json.dumps(history))
+    smaller = _mnist_folder(tmp_path / "S", 500, seed=6)
+    argv = ["train", "--data-dir", str(smaller), "--no-verify", "--name", "r", "--resume"]
+    assert main([*argv, "--epochs", "3"]) == 2
+    assert "the training data holds 500 images but run r trained on 600" in capsys.readouterr().err
