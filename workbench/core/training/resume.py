@@ -74,7 +74,7 @@ def resume_config(run_dir: str | Path, given: Mapping[str, Any]) -> TrainConfig:
             changes["epochs"] = value
         elif value != was:
             raise ResumeRefused(
-                f"{_option_text(key, value)} differs from the run's {_option_text(key, was, 0)}"
+                f"{_option_text(key, value)} differs from the run's {_option_text(key, was, False)}"
                 f": a resumed run keeps its recipe (leave {option_name(key)} out, or start a "
                 "new run)"
             )
