@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,8 @@ from workbench.cli.common import (
     say,
 )
 from workbench.core import paths
+
+EXIT_INTERRUPTED = 130  # what a shell reports for a command ended by Ctrl+C
 
 
 def add_parser(sub) -> None:
@@ -32,34 +35,45 @@ def add_parser(sub) -> None:
         "history.json go to runs/NAME in the user data folder.",
     )
     add_data(p)
-    p.add_argument("--preset", choices=sorted(PRESETS), default="lenet5")
+    # Recipe options default to None, meaning "not given": a new run takes TrainConfig's
+    # default, a resumed run the value it recorded (a given value that differs is refused).
+    p.add_argument("--preset", choices=sorted(PRESETS), help="default lenet5")
     p.add_argument("--spec", type=Path, help="a JSON model spec (overrides --preset)")
-    p.add_argument("--activation", choices=("relu", "tanh", "sigmoid"), default="relu")
-    p.add_argument("--pooling", choices=("max", "avg"), default="max")
-    p.add_argument("--optimizer", choices=("sgd", "adam"), default=default.optimizer)
-    p.add_argument("--lr", type=float, default=default.learning_rate, help="learning rate")
-    p.add_argument("--momentum", type=float, default=default.momentum, help="SGD momentum")
-    p.add_argument("--weight-decay", type=float, default=default.weight_decay)
+    p.add_argument("--activation", choices=("relu", "tanh", "sigmoid"), help="default relu")
+    p.add_argument("--pooling", choices=("max", "avg"), help="default max")
+    p.add_argument("--optimizer", choices=("sgd", "adam"), help=f"default {default.optimizer}")
+    p.add_argument("--lr", type=float, help=f"learning rate (default {default.learning_rate})")
+    p.add_argument("--momentum", type=float, help=f"SGD momentum (default {default.momentum})")
+    p.add_argument("--weight-decay", type=float, help=f"default {default.weight_decay}")
     p.add_argument(
-        "--schedule", choices=("constant", "cosine", "onecycle"), default=default.schedule
+        "--schedule",
+        choices=("constant", "cosine", "onecycle"),
+        help=f"default {default.schedule}",
     )
-    p.add_argument("--batch-size", type=int, default=default.batch_size)
-    p.add_argument("--epochs", type=int, default=default.epochs)
-    p.add_argument("--seed", type=int, default=default.seed)
+    p.add_argument("--batch-size", type=int, help=f"default {default.batch_size}")
     p.add_argument(
-        "--val-size", type=int, default=default.val_size, help="images held out for validation"
+        "--epochs",
+        type=int,
+        help=f"default {default.epochs}; with --resume, more than the run's trains it further",
+    )
+    p.add_argument("--seed", type=int, help=f"default {default.seed}")
+    p.add_argument(
+        "--val-size", type=int, help=f"images held out for validation (default {default.val_size})"
     )
     p.add_argument(
         "--augment",
         action=argparse.BooleanOptionalAction,
-        default=default.augment,
-        help="distort training images (small rotations, shifts, scale, shear, stroke width, blur)",
+        help="distort training images (small rotations, shifts, scale, shear, stroke width, "
+        f"blur; default {'on' if default.augment else 'off'})",
     )
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
-    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu")
+    p.add_argument("--threads", type=int, help="torch CPU threads")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), help="default cpu")
     p.add_argument("--name", help="run name (default: a timestamp)")
     p.add_argument(
-        "--resume", action="store_true", help="continue run NAME from its last checkpoint"
+        "--resume",
+        action="store_true",
+        help="continue run NAME from its last checkpoint, with its recorded recipe, split, seed "
+        "and data (checked)",
     )
     p.add_argument(
         "--out",
@@ -70,28 +84,70 @@ def add_parser(sub) -> None:
     p.add_argument("--json", action="store_true", help="events as JSON lines on standard output")
 
 
-def _train_config(args: argparse.Namespace):
-    from workbench.core.training.config import TrainConfig
+OPTIONS = {  # TrainConfig field -> argparse dest
+    "preset": "preset",
+    "activation": "activation",
+    "pooling": "pooling",
+    "spec": "spec",
+    "optimizer": "optimizer",
+    "learning_rate": "lr",
+    "momentum": "momentum",
+    "weight_decay": "weight_decay",
+    "batch_size": "batch_size",
+    "epochs": "epochs",
+    "seed": "seed",
+    "val_size": "val_size",
+    "augment": "augment",
+    "schedule": "schedule",
+    "threads": "threads",
+    "device": "device",
+}
 
-    spec = json.loads(args.spec.read_text(encoding="utf-8")) if args.spec else None
-    return TrainConfig(
-        preset=args.preset,
-        activation=args.activation,
-        pooling=args.pooling,
-        spec=spec,
-        optimizer=args.optimizer,
-        learning_rate=args.lr,
-        momentum=args.momentum,
-        weight_decay=args.weight_decay,
-        batch_size=args.batch_size,
-        epochs=args.epochs,
-        seed=args.seed,
-        val_size=args.val_size,
-        augment=args.augment,
-        schedule=args.schedule,
-        threads=args.threads,
-        device=args.device,
-    )
+
+def _given_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The recipe options on the command line (TrainConfig field -> value); not the others."""
+    given = {field: getattr(args, dest) for field, dest in OPTIONS.items()}
+    given = {field: value for field, value in given.items() if value is not None}
+    if "spec" in given:
+        given["spec"] = json.loads(given["spec"].read_text(encoding="utf-8"))
+    return given
+
+
+def _train_config(args: argparse.Namespace):
+    """The config of the run: the options given over the defaults, or for --resume the run's
+    record (ResumeRefused, a ValueError, for an option that contradicts it)."""
+    from workbench.core.training.config import TrainConfig
+    from workbench.core.training.resume import resume_config
+
+    given = _given_settings(args)
+    if args.resume:
+        return resume_config(paths.runs_dir() / args.name, given)
+    return TrainConfig(**given)
+
+
+class _CtrlC:
+    """The first Ctrl+C asks the run to stop at the next event (history "stopped", checkpoints
+    kept); a second one interrupts at once."""
+
+    def __init__(self) -> None:
+        self.asked = False
+        self._previous: Any = None
+
+    def __enter__(self) -> _CtrlC:
+        try:
+            self._previous = signal.signal(signal.SIGINT, self._on_sigint)
+        except ValueError:  # not the main thread (a test calling main): no handler
+            self._previous = None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+    def _on_sigint(self, signum: int, frame: Any) -> None:
+        if self.asked:
+            raise KeyboardInterrupt
+        self.asked = True
 
 
 def _event_text(event: Any) -> str | None:
@@ -123,19 +179,23 @@ def command(args: argparse.Namespace) -> int:
     from workbench.core.data.mnist import load_split
     from workbench.core.model.publish import write_model
     from workbench.core.model.spec import SpecError
-    from workbench.core.training.events import RunEnded, event_to_dict
+    from workbench.core.training.events import EpochDone, RunEnded, event_to_dict
     from workbench.core.training.loop import resolve_device, train
-    from workbench.core.training.runs import new_run_dir
+    from workbench.core.training.resume import ResumeRefused
+    from workbench.core.training.runs import HISTORY_NAME, new_run_dir, summarise
 
+    if args.resume and not args.name:
+        say("error: --resume needs --name of the run to continue")
+        return EXIT_UNUSABLE
+    if args.resume and not (paths.runs_dir() / args.name / HISTORY_NAME).is_file():
+        say(f"error: there is no run {args.name!r} to resume in {paths.runs_dir()}")
+        return EXIT_UNUSABLE
     try:
         config = _train_config(args)
         config.validate()
         resolve_device(config.device)  # CUDA asked for where there is none: say so, no traceback
     except (SpecError, ValueError, OSError, RuntimeError) as exc:
         say(f"error: {exc}")
-        return EXIT_UNUSABLE
-    if args.resume and not args.name:
-        say("error: --resume needs --name of the run to continue")
         return EXIT_UNUSABLE
     folder = fetch_data(args.data_dir, quiet=args.json, verify=not args.no_verify)
     if folder is None:
@@ -147,18 +207,42 @@ def command(args: argparse.Namespace) -> int:
         return EXIT_UNUSABLE
     run_dir = paths.runs_dir() / args.name if args.resume else new_run_dir(args.name)
     say(f"run folder: {run_dir}")
-    ended = None
-    try:
-        for event in train(config, images, labels, run_dir=run_dir, resume=args.resume):
-            if args.json:
-                emit(event_to_dict(event))
-            elif (text := _event_text(event)) is not None:
-                say(text)
-            if isinstance(event, RunEnded):
-                ended = event
-    except OSError as exc:  # a full disk or a lost folder: the files written so far are whole
-        say(f"error: {exc}; the run keeps its last finished epoch in {run_dir}")
-        return EXIT_FAILED
+    if args.resume:
+        run = summarise(run_dir)  # "interrupted" when the process that trained it is gone
+        why = f" ({run.reason})" if run.reason else ""
+        say(
+            f"run {run.name} is {run.state} after epoch {run.epochs_done}{why}; resuming with "
+            f"its recipe: {config.epochs} epochs, seed {config.seed}, {config.val_size} held out"
+        )
+    ended, epochs_done = None, None
+    with _CtrlC() as ctrl_c:
+        events = train(config, images, labels, run_dir=run_dir, resume=args.resume)
+        try:
+            for event in events:
+                if args.json:
+                    emit(event_to_dict(event))
+                elif (text := _event_text(event)) is not None:
+                    say(text)
+                if isinstance(event, EpochDone):
+                    epochs_done = event.epoch
+                if isinstance(event, RunEnded):
+                    ended = event
+                if ctrl_c.asked and ended is None:
+                    events.close()  # the run is saved as "stopped", its checkpoints kept
+                    break
+        except ResumeRefused as exc:
+            say(f"error: {exc}")
+            return EXIT_UNUSABLE
+        except OSError as exc:  # a full disk or a lost folder: the files written so far are whole
+            say(f"error: {exc}; the run keeps its last finished epoch in {run_dir}")
+            return EXIT_FAILED
+    if ctrl_c.asked and ended is None:
+        done = f"after epoch {epochs_done}" if epochs_done else "before its first epoch"
+        say(
+            f"stopped by Ctrl+C {done}; the run is kept in {run_dir}: continue it with "
+            f"`workbench train --name {run_dir.name} --resume`"
+        )
+        return EXIT_INTERRUPTED
     if ended is None:
         return EXIT_FAILED
     if args.out and ended.state == "finished":

@@ -159,6 +159,13 @@ def training_html(section: TrainingSection) -> str:
             + ".</p>"
         )
     for run in section.runs:
+        if run.state == "interrupted":  # history.json said running; its process is gone
+            parts.append(
+                f'<p class="note"><b>{html.escape(run.name)} interrupted</b>: '
+                f"{html.escape(run.reason)}. Its last finished epoch is kept; "
+                f"<code>workbench train --name {html.escape(run.name)} --resume</code> "
+                "continues it.</p>"
+            )
         if run.state in ("diverged", "stalled"):
             why = (
                 "its loss stopped being a number or exploded"

@@ -7,6 +7,7 @@ the same seed gives the same run, and a resumed run continues exactly where it s
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ from workbench.core.training.augmentation import AugmentConfig, augment_batch
 from workbench.core.training.config import TrainConfig
 from workbench.core.training.events import BatchDone, EpochDone, RunEnded, RunStarted
 from workbench.core.training.history import RunHistory
+from workbench.core.training.resume import IDENTITY_KEY, continue_history, training_identity
+from workbench.core.training.run_lock import remove_lock, write_lock
 
 STATES = ("running", "finished", "stopped", "diverged", "stalled")
 LOSS_WINDOW = 20  # divergence: the mean loss over this many batches …
@@ -240,19 +243,25 @@ def train(
         torch.set_num_threads(config.threads)
     run_dir = Path(run_dir) if run_dir else None
     spec = config.model_spec()
+    # -- start or resume: the run as recorded (resume.py), its data identified, its lock held
+    identity = training_identity(images, labels)
+    if resume:  # refuses (ResumeRefused) what would not continue the run as recorded
+        history = continue_history(run_dir, config, identity, len(images))
     data = TrainingData.split(images, labels, config, device)
     n_train, n_val = len(data.x_train), len(data.x_val)
     net = build_network(spec, seed=config.seed).to(device)
     optimizer = make_optimizer(net, config)
     if resume:
-        history = RunHistory.resume(run_dir)
         if history.epochs_done:
             load_checkpoint(checkpoint_path(run_dir, history.epochs_done), net, optimizer)
     else:
-        history = RunHistory.begin(run_dir, config, spec, n_train, n_val, extra_history)
+        extra = {**(extra_history or {}), IDENTITY_KEY: identity}
+        history = RunHistory.begin(run_dir, config, spec, n_train, n_val, extra)
     first_epoch = history.epochs_done + 1
     batches = math.ceil(n_train / config.batch_size)
     state, reason = "finished", f"{config.epochs} epochs done"
+    if run_dir is not None:
+        write_lock(run_dir)  # readers tell a live run from one whose process is gone
     history.save()
     try:  # a stop right after RunStarted still leaves a "stopped" history, not a bare folder
         yield RunStarted(
@@ -289,10 +298,18 @@ def train(
             if stalled := stall(done, spec.classes):
                 state, reason = "stalled", stalled
                 break
-    except GeneratorExit:
+    except (GeneratorExit, KeyboardInterrupt):
         history.end("stopped", "stopped by the user")
         net.eval()
         raise
-    history.end(state, reason)
+    except Exception as exc:  # a full disk, a lost folder: "stopped" if that can still be saved
+        with contextlib.suppress(OSError):
+            history.end("stopped", f"stopped by an error: {exc}")
+        raise
+    else:
+        history.end(state, reason)
+    finally:  # the run ended, however: the lock goes (a reader then believes history.json)
+        if run_dir is not None:
+            remove_lock(run_dir)
     net.eval()
     yield RunEnded(state, reason, history.epochs_done, history.data["seconds"], history.data, net)

@@ -282,6 +282,8 @@ class TrainView(RunActions, QWidget):
 
     def _on_trainer_batch_done(self, _event: object) -> None:
         self._dirty.add("batch")  # drawn by the next frame, never here: events come in bursts
+        if self.active is not None and self.runs.summary(self.active) is None:
+            self._dirty.add("row")  # its history.json exists now: list it from its first batch
 
     def _on_trainer_epoch_done(self, run_dir: Path) -> None:
         self._dirty.update(("epoch", "row"))
@@ -301,7 +303,12 @@ class TrainView(RunActions, QWidget):
             dirty.discard("epoch")
         elif "row" in dirty:
             dirty.discard("row")
-            self.runs.update_run(summarise(run_dir))
+            if self.runs.summary(run_dir) is None:
+                self.refresh_runs()
+                if not self.runs.selected_paths():
+                    self.runs.select_paths([run_dir], emit=False)
+            else:
+                self.runs.update_run(summarise(run_dir))
             if self.scrubber.run_dir == run_dir:
                 self.scrubber.refresh_epochs()
         if "batch" in dirty:
