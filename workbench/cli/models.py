@@ -44,7 +44,7 @@ def add_parsers(sub) -> None:
         metavar="FILE",
         help="quantise this exported float model instead of exporting a checkpoint",
     )
-    add_data(p, own_files=False)
+    add_data(p)
 
     p = sub.add_parser(
         "summary",
@@ -64,14 +64,14 @@ def export_command(args: argparse.Namespace) -> int:
         if args.checkpoint is not None or not args.int8:
             say("error: --from-onnx goes with --int8 and no checkpoint")
             return EXIT_UNUSABLE
-        return export_int8(args.from_onnx, args.out, args.data_dir)
+        return export_int8(args.from_onnx, args.out, args.data_dir, not args.no_verify)
     if args.checkpoint is None or args.out is None:
         say("error: export needs a checkpoint and --out (or --int8 --from-onnx FILE)")
         return EXIT_UNUSABLE
     code = _export_float(args)
     if code != EXIT_OK or not args.int8:
         return code
-    return export_int8(args.out, None, args.data_dir)
+    return export_int8(args.out, None, args.data_dir, not args.no_verify)
 
 
 def _export_float(args: argparse.Namespace) -> int:
@@ -104,7 +104,9 @@ def _export_float(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def export_int8(float_model: Path, out: Path | None, data_dir: Path | None) -> int:
+def export_int8(
+    float_model: Path, out: Path | None, data_dir: Path | None, verify: bool = True
+) -> int:
     """Quantise `float_model`, calibrated on MNIST training images; print its test accuracy
     beside the float model's when the test set is there."""
     from workbench.core.data.mnist import load_split
@@ -116,12 +118,12 @@ def export_int8(float_model: Path, out: Path | None, data_dir: Path | None) -> i
     )
     from workbench.core.recognition.predictor import ModelLoadError
 
-    folder = fetch_data(data_dir)
+    folder = fetch_data(data_dir, verify=verify)
     if folder is None:
         return EXIT_UNUSABLE
     try:
-        train_images, _ = load_split(folder, "train")
-        test = load_split(folder, "test")
+        train_images, _ = load_split(folder, "train", verify=verify)
+        test = load_split(folder, "test", verify=verify)
     except (ValueError, OSError, RuntimeError) as exc:  # DataUnavailable is a RuntimeError
         say(f"error: the int8 calibration needs the MNIST training images: {exc}")
         return EXIT_UNUSABLE
