@@ -33,6 +33,30 @@ def time_calls(call: Callable[[], object], runs: int, warmup: int = 50) -> Timin
     return Timing(float(np.median(samples) * 1e3), float(np.percentile(samples, 95) * 1e3), runs)
 
 
+def time_interleaved(
+    calls: dict[str, Callable[[], object]], runs: int, rounds: int = 10, warmup: int = 50
+) -> dict[str, Timing]:
+    """`time_calls` for several calls taking turns, `runs / rounds` calls each turn: a busy
+    spell on the machine then slows all of them alike instead of whichever ran during it."""
+    for call in calls.values():
+        for _ in range(warmup):
+            call()
+    per_round = max(1, runs // rounds)
+    samples: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(rounds):
+        for name, call in calls.items():
+            for _ in range(per_round):
+                start = time.perf_counter()
+                call()
+                samples[name].append(time.perf_counter() - start)
+    return {
+        name: Timing(
+            float(np.median(values) * 1e3), float(np.percentile(values, 95) * 1e3), len(values)
+        )
+        for name, values in samples.items()
+    }
+
+
 @dataclass
 class BenchReport:
     machine: dict[str, Any] = field(default_factory=dict)
@@ -125,15 +149,13 @@ def bench_inference(
         paths = {"onnxruntime": interactive}
         if int8 is not None:
             paths["onnxruntime_int8"] = int8
-        single: dict[str, Any] = {"threads": 1}
-        for name, predictor in paths.items():
-            single[name] = asdict(time_calls(lambda p=predictor: p.run_logits(one), runs))
-        ref = time_calls(lambda: net(one_torch), runs)
-    single["torch"] = asdict(ref)
-    fastest = min(paths, key=lambda name: single[name]["median_ms"])
+        calls = {name: (lambda p=p: p.run_logits(one)) for name, p in paths.items()}
+        timings = time_interleaved({**calls, "torch": lambda: net(one_torch)}, runs)
+    single: dict[str, Any] = {"threads": 1, **{name: asdict(t) for name, t in timings.items()}}
+    fastest = min(paths, key=lambda name: timings[name].median_ms)
     single["fastest"] = fastest
-    single["speedup_median"] = ref.median_ms / single[fastest]["median_ms"]
-    single["speedup_float"] = ref.median_ms / single["onnxruntime"]["median_ms"]
+    single["speedup_median"] = timings["torch"].median_ms / timings[fastest].median_ms
+    single["speedup_float"] = timings["torch"].median_ms / timings["onnxruntime"].median_ms
     report.figures["single_digit"] = single
 
     canvas = canvas_image()
@@ -156,17 +178,21 @@ def bench_inference(
 
 
 def _bench_test_set(net, interactive, int8, images, labels, threads, evaluate) -> dict[str, Any]:
-    """The labelled set through float, int8 and torch, each the best of three runs."""
+    """The labelled set through float, int8 and torch, taking turns, each the best of three."""
     import torch
 
-    results = {"float": [evaluate(interactive, images, labels, workers=threads) for _ in range(3)]}
-    if int8 is not None:
-        results["int8"] = [evaluate(int8, images, labels, workers=threads) for _ in range(3)]
+    predictors = {"float": interactive} if int8 is None else {"float": interactive, "int8": int8}
+    results: dict[str, list] = {name: [] for name in predictors}
+    torch_seconds = []
     torch.set_num_threads(threads)
     x = torch.from_numpy(images.astype(np.float32) / 255).unsqueeze(1)
     with torch.inference_mode():
         net(x[:100])
-        best_torch = min(_timed(lambda: [net(c) for c in x.split(2500)]) for _ in range(3))
+        for _ in range(3):
+            for name, predictor in predictors.items():
+                results[name].append(evaluate(predictor, images, labels, workers=threads))
+            torch_seconds.append(_timed(lambda: [net(c) for c in x.split(2500)]))
+    best_torch = min(torch_seconds)
     seconds = {name: min(r.seconds for r in runs) for name, runs in results.items()}
     fastest = min(seconds, key=seconds.__getitem__)
     figures: dict[str, Any] = {
