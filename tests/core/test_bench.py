@@ -84,4 +84,42 @@ def test_bench_without_pyside6_skips_the_window_and_says_so(real_mnist_dir, tmp_
     assert "window figures skipped: PySide6" in done.stdout
     assert "10,000 test images" in done.stdout
     if int8_path(paths.SHIPPED_MODEL).is_file():
-        assert "onnxruntime int8" in done.stdout
+        assert "onnxruntime int8" in done.stdout and "int8 model: accuracy" in done.stdout
+
+
+def test_non_mnist_figure_is_the_models_accuracy_on_the_set():
+    from workbench.core.data.nonmnist import identity, non_mnist_set
+    from workbench.core.recognition.predictor import Predictor
+
+    figure = bench.bench_non_mnist(paths.SHIPPED_MODEL, "cpu", 2, count=60)
+    digits = non_mnist_set(60, 14)
+    answers = Predictor(paths.SHIPPED_MODEL, "cpu").predict(digits.images, activations=False)
+    right = answers.probabilities.argmax(axis=1) == digits.labels
+    assert figure["accuracy"] == float(right.mean()) and figure["n"] == 60
+    assert figure["correct"] == int(right.sum())
+    assert figure["identity"] == identity(60, 14)
+    assert sum(row["n"] for row in figure["by_source"].values()) == 60
+    report = bench.BenchReport(
+        machine={
+            "workbench": "x",
+            "cores": 2,
+            "cpu": "cpu",
+            "onnxruntime": "1",
+            "provider": "CPU",
+            "threads": 2,
+        },
+        figures={
+            "single_digit": {
+                "threads": 1,
+                "onnxruntime": {"median_ms": 1.0, "p95_ms": 2.0},
+                "torch": {"median_ms": 1.0, "p95_ms": 2.0},
+                "speedup_median": 1.0,
+            },
+            "draw_to_prediction": {"median_ms": 1.0, "p95_ms": 2.0},
+            "non_mnist": figure,
+        },
+    )
+    text = bench.format_report(report)
+    version, digest = figure["identity"]["version"], figure["identity"]["fonts_digest"]
+    expected = f"non-MNIST digits: accuracy {right.mean():.2%} of 60 (non-mnist v{version}, seed 14"
+    assert expected in text and f"fonts {digest})" in text

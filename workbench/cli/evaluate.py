@@ -102,6 +102,10 @@ def eval_command(args: argparse.Namespace) -> int:
         f"accuracy: {result.accuracy:.2%} of {result.n} test images "
         f"({result.seconds:.3f} s of inference)"
     )
+    print(
+        f"calibration: expected calibration error {result.ece:.4f} "
+        "(top-1 confidence against accuracy, 15 equal-width bins)"
+    )
     print("digit  precision  recall  f1      support")
     for row in result.per_class:
         print(
@@ -135,7 +139,8 @@ def _write_eval_files(args: argparse.Namespace, result, images, labels, predicto
 
 
 def _int8_for_bench(model: Path, folder: Path, train_images, scratch: Path) -> Path | None:
-    """The model's int8 twin: NAME.int8.onnx beside it, else one quantised into `scratch`."""
+    """The model's int8 twin: NAME.int8.onnx beside it, else one quantised into `scratch`
+    (None for a model that is int8 itself, or where quantising fails)."""
     from workbench.core.data.mnist import load_split
     from workbench.core.model.quantize import (
         QuantizeError,
@@ -145,8 +150,10 @@ def _int8_for_bench(model: Path, folder: Path, train_images, scratch: Path) -> P
         quantize_model,
     )
 
-    if is_int8_path(model) or int8_sibling(model) is not None:
-        return None  # bench_inference finds the sibling itself
+    if is_int8_path(model):
+        return None
+    if int8_sibling(model) is not None:
+        return int8_sibling(model)
     say(f"no int8 model beside {model.name}: quantising one for the benchmark ...")
     try:
         if train_images is None:
@@ -182,6 +189,10 @@ def bench_command(args: argparse.Namespace) -> int:
         report = bench.bench_inference(
             model, args.device, threads, test_images, test_labels, runs=args.runs, int8_model=int8
         )
+        say("reading the non-MNIST digits ...")
+        report.figures["non_mnist"] = bench.bench_non_mnist(model, args.device, threads)
+        if int8 is not None:
+            report.figures["non_mnist_int8"] = bench.bench_non_mnist(int8, args.device, threads)
     if not args.skip_training:
         say("timing a training epoch and the time to 99 % validation accuracy ...")
         report.figures["training"] = bench.bench_training(train_images, train_labels, threads)

@@ -228,6 +228,21 @@ def window_unavailable() -> str | None:
     return None
 
 
+def bench_non_mnist(model: Path, device: str, threads: int, count: int = 1000) -> dict[str, Any]:
+    """The model's accuracy on the standard non-MNIST set (1,000 digits, seed 14): how well
+    it reads digits that are not MNIST's, with what the set was (its identity)."""
+    from workbench.core.evaluation import nonmnist_score
+    from workbench.core.recognition.predictor import Predictor
+
+    start = time.perf_counter()
+    score = nonmnist_score.score(Predictor(model, device=device, threads=threads), count)
+    return {
+        **score.to_json(),
+        "correct": score.correct,
+        "seconds": time.perf_counter() - start,  # drawing the set (once, then cached) included
+    }
+
+
 def _timed(call: Callable[[], object]) -> float:
     start = time.perf_counter()
     call()
@@ -288,7 +303,8 @@ def format_report(report: BenchReport) -> str:
             )
     lines.append(
         f"  fastest vs torch eager       {single['speedup_median']:7.1f} × "
-        f"({labels[single.get('fastest', 'onnxruntime')]}; float {single['speedup_float']:.1f} ×)"
+        f"({labels[single.get('fastest', 'onnxruntime')]}; float "
+        f"{single.get('speedup_float', single['speedup_median']):.1f} ×)"
     )
     draw = f["draw_to_prediction"]
     lines.append(
@@ -310,6 +326,16 @@ def format_report(report: BenchReport) -> str:
             f"  torch eager {t['torch_seconds']:.3f} s ({t['torch_images_per_s']:,.0f}/s); "
             f"fastest ({t['fastest']}) {t['speedup']:.1f} × torch"
         )
+    if "non_mnist" in f:
+        from workbench.core.evaluation.nonmnist_score import describe_identity
+
+        t = f["non_mnist"]
+        lines.append(
+            f"non-MNIST digits: accuracy {t['accuracy']:.2%} of {t['n']:,} "
+            f"({describe_identity(t['identity'])})"
+        )
+        if "non_mnist_int8" in f:
+            lines.append(f"  int8 model: accuracy {f['non_mnist_int8']['accuracy']:.2%}")
     if "training" in f:
         t = f["training"]
         to99 = (

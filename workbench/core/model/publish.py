@@ -102,6 +102,10 @@ def _write_model(
         card["data_md5"] = {name: _md5(Path(data_folder) / name) for name in FILES}
         result = evaluate(Predictor(onnx_path, device="cpu"), *test)
         card["test"] = result.to_json()
+    # How it reads digits that are not MNIST's: the standard non-MNIST set (1,000, seed 14).
+    from workbench.core.evaluation import nonmnist_score
+
+    card["non_mnist"] = nonmnist_score.score(Predictor(onnx_path, device="cpu")).to_json()
     set_metadata(onnx_path, {"card": card})
     write_json_atomic(onnx_path.with_suffix(".json"), card)
     return card

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -134,6 +135,11 @@ def model_section(predictor, card: dict[str, Any] | None = None) -> ModelSection
                 f" on {export.get('n_checked', 0)} images",
             )
         )
+    if isinstance(card.get("non_mnist"), dict):  # how it reads digits that are not MNIST's
+        from workbench.core.evaluation.nonmnist_score import stored_score
+
+        with contextlib.suppress(KeyError, TypeError, ValueError, AttributeError):
+            origin.append(("non-MNIST digits", stored_score(card["non_mnist"]).describe()))
     return ModelSection(spec.name, spec, anatomy(spec), origin)
 
 

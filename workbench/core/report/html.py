@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import math
 
 from workbench.core.report.images import boxed_image, png_bytes
 from workbench.core.report.sections import (
@@ -199,6 +200,14 @@ def evaluation_html(section: EvaluationSection) -> str:
     parts = [
         f'<p>Accuracy <b id="accuracy">{result.accuracy:.2%}</b> of {result.n:,} test '
         f"images — {html.escape(where)}.</p>",
+        *(
+            [
+                f'<p>Expected calibration error <b id="ece">{result.ece:.4f}</b> (top-1 '
+                "confidence against accuracy, 15 equal-width bins).</p>"
+            ]
+            if math.isfinite(result.ece)
+            else []
+        ),
         _figure(section.figure, 420),
     ]
     size = len(result.confusion)

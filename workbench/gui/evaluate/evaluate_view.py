@@ -20,15 +20,8 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.core import paths
-from workbench.core.data.mnist import (
-    OFFICIAL_MD5,
-    TEST_IMAGES,
-    TEST_LABELS,
-    DataCorrupt,
-    DataUnavailable,
-    DownloadProgress,
-    iter_fetch,
-)
+from workbench.core.data import mnist
+from workbench.core.data.mnist import DataCorrupt, DataUnavailable, DownloadProgress
 from workbench.core.evaluation.evaluation import (
     EvalProgress,
     EvalResult,
@@ -36,11 +29,13 @@ from workbench.core.evaluation.evaluation import (
     evaluation_events,
 )
 from workbench.core.evaluation.exports import stored_result
+from workbench.core.evaluation.nonmnist_score import NonMnistScore, stored_score
+from workbench.gui.evaluate.calibration_panel import CalibrationPanel
 from workbench.gui.evaluate.gallery import Gallery
-from workbench.gui.evaluate.result_panels import MatrixPanel, PerDigitPanel
+from workbench.gui.evaluate.result_panels import MatrixPanel, PerDigitPanel, summary_text
 from workbench.gui.jobs.stream_worker import StreamJob
 
-TEST_FILES = (TEST_IMAGES, TEST_LABELS)
+TEST_FILES = (mnist.TEST_IMAGES, mnist.TEST_LABELS)
 STORED_STYLE = "background: #fff4d6; border: 1px solid #e5c77a; color: #4a3a08; padding: 4px;"
 ERROR_STYLE = "background: #fde2e1; border: 1px solid #e0a09c; color: #5a1410; padding: 4px;"
 
@@ -55,6 +50,8 @@ class EvaluateView(QWidget):
     ink in 0…1)."""
 
     evaluation_finished = Signal(object)
+    non_mnist_scored = Signal(object)  # NonMnistScore of the same model, after the test set
+    non_mnist_count = 1000  # digits of the non-MNIST set scored after each evaluation (0: none)
     evaluation_failed = Signal(str)  # what went wrong, also shown in the view
     input_chosen = Signal(object)
 
@@ -100,6 +97,7 @@ class EvaluateView(QWidget):
         self.per_digit = PerDigitPanel()
         self.per_digit.pair_clicked.connect(self.show_cell)
         self.table, self.pairs = self.per_digit.table, self.per_digit.pairs
+        self.calibration = CalibrationPanel()
         self.gallery = Gallery()
         self.gallery.image_clicked.connect(self._on_gallery_image_clicked)
 
@@ -114,9 +112,10 @@ class EvaluateView(QWidget):
         upper = QSplitter(Qt.Orientation.Horizontal)
         upper.addWidget(self.matrix)
         upper.addWidget(self.per_digit)
-        upper.setStretchFactor(0, 3)
-        upper.setStretchFactor(1, 2)
-        upper.setSizes([640, 400])
+        upper.addWidget(self.calibration)
+        for index, stretch in enumerate((3, 2, 2)):
+            upper.setStretchFactor(index, stretch)
+        upper.setSizes([520, 380, 340])
         body = QSplitter(Qt.Orientation.Vertical)
         body.addWidget(upper)
         body.addWidget(self.gallery)
@@ -141,6 +140,9 @@ class EvaluateView(QWidget):
         if isinstance(card.get("test"), dict):
             with contextlib.suppress(KeyError, TypeError, ValueError):  # damaged: show nothing
                 self.set_result(stored_result(card["test"]), stored=True)
+        with contextlib.suppress(KeyError, TypeError, ValueError, AttributeError):
+            score = stored_score(card["non_mnist"])
+            self.calibration.set_non_mnist(score, "stored in the model card")
         self._show_state()
         if self.isVisible():
             self._evaluate_if_possible()
@@ -168,6 +170,7 @@ class EvaluateView(QWidget):
         self._cell = None
         self.matrix.set_matrix(result.confusion, self._title())
         self.per_digit.set_result(result)
+        self.calibration.set_result(result)
         if stored:
             self.gallery.show_message(
                 "The matrix stored in the model card has no images: "
@@ -194,7 +197,8 @@ class EvaluateView(QWidget):
             self._show_state()
             return False
         predictor, folder, verify = self._predictor, self.data_folder(), self._verify
-        started = self._job.start(lambda: evaluation_events(predictor, folder, verify))
+        count = self.non_mnist_count
+        started = self._job.start(lambda: evaluation_events(predictor, folder, verify, count))
         if started:
             self._job_kind = "evaluate"
             self._job_predictor = predictor
@@ -209,8 +213,10 @@ class EvaluateView(QWidget):
         if self._job.is_busy():
             return False
         folder = self.data_folder()
-        checksums = OFFICIAL_MD5 if self._verify else None
-        started = self._job.start(lambda: iter_fetch(folder, files=TEST_FILES, checksums=checksums))
+        checksums = mnist.OFFICIAL_MD5 if self._verify else None
+        started = self._job.start(
+            lambda: mnist.iter_fetch(folder, files=TEST_FILES, checksums=checksums)
+        )
         if started:
             self._job_kind = "fetch"
             self.progress.setRange(0, 0)
@@ -280,6 +286,8 @@ class EvaluateView(QWidget):
         self._cell = None
         self.matrix.set_matrix(None)
         self.per_digit.set_result(None)
+        self.calibration.set_result(None)
+        self.calibration.set_non_mnist(None)
         self.gallery.show_message("Click a cell of the matrix to see its images.")
 
     def _show_state(self) -> None:
@@ -289,22 +297,7 @@ class EvaluateView(QWidget):
         self.run_button.setEnabled(self._predictor is not None and not busy and has_data)
         self.cancel_button.setVisible(busy)
         self.progress.setVisible(busy)
-        if result is None:
-            self.summary.setText(
-                "No evaluation yet." if self._predictor is not None else "No model loaded."
-            )
-        else:
-            correct = int(np.trace(result.confusion))
-            where = "CUDA" if result.provider.startswith("CUDA") else "CPU"
-            timing = (
-                " · <i>stored in the model card</i>"
-                if self._stored
-                else f" · {result.seconds:.3f} s of inference on {where}"
-            )
-            self.summary.setText(
-                f"Accuracy <b>{result.accuracy:.2%}</b>: {correct:,} of "
-                f"{result.n:,} test images read right{timing}"
-            )
+        self.summary.setText(summary_text(result, self._stored, self._predictor is not None))
         missing = not has_data and not (busy and self._job_kind == "fetch")
         if self._error:
             self._set_notice(self._error, ERROR_STYLE)
@@ -363,12 +356,18 @@ class EvaluateView(QWidget):
                 return  # sent before a cancel: the model has changed since
             self._error = ""
             self.set_result(item, stored=False, images=self._pending_images)
+            if self.non_mnist_count:
+                self.calibration.set_non_mnist_pending()
             self.evaluation_finished.emit(item)
+        elif isinstance(item, NonMnistScore) and self._job_predictor is self._predictor:
+            self.calibration.set_non_mnist(item)
+            self.non_mnist_scored.emit(item)
 
     def _on_job_job_ended(self, cancelled: bool) -> None:
         kind, self._job_kind = self._job_kind, ""
         self._reset_progress()
         self._show_state()
+        self.calibration.end_pending()
         if kind == "fetch" and not cancelled:
             self._error = ""
             self.evaluate()
@@ -378,6 +377,7 @@ class EvaluateView(QWidget):
     def _on_job_job_failed(self, error: Exception) -> None:
         kind, self._job_kind = self._job_kind, ""
         self._reset_progress()
+        self.calibration.end_pending()
         self._offer_fetch = isinstance(error, DataCorrupt)
         if isinstance(error, DataUnavailable):
             self._error = str(error)
