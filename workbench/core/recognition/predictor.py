@@ -186,7 +186,8 @@ class Predictor:
 
     def run_logits(self, images: np.ndarray) -> np.ndarray:
         """The logits [N, 10] alone, from the lean session."""
-        return self.lean_session.run(_LOGITS, {"image": as_batch(images)})[0]
+        session = self._lean or self.lean_session  # the attribute first: one digit is ~25 µs
+        return session.run(_LOGITS, {"image": as_batch(images)})[0]
 
     def predict(self, images: np.ndarray, activations: bool = True) -> Prediction:
         """Softmax probabilities (and, unless turned off, every layer's output) for a batch."""
