@@ -136,7 +136,8 @@ def export_int8(
         say(f"error: {exc}")
         return EXIT_UNUSABLE
     except OSError as exc:
-        say(f"error: cannot write {exc.filename or out}: {exc.strerror or exc}")
+        where = exc.filename or out or float_model.with_suffix(".int8.onnx")
+        say(f"error: cannot write {where}: {exc.strerror or exc}")
         return EXIT_FAILED
     test_line = card["int8"]
     print(

@@ -151,6 +151,11 @@ def quantize_model(
                 weight_type=QuantType.QInt8,
                 extra_options={"ActivationSymmetric": False, "WeightSymmetric": True},
             )
+        except (OSError, MemoryError):
+            raise
+        except Exception as exc:  # the quantiser raises whatever its graph passes hit
+            message = f"{float_model.name}: onnxruntime could not quantise it ({exc})"
+            raise QuantizeError(message) from exc
         finally:
             quant_log.setLevel(level)
         model = onnx.load_model(str(written))
