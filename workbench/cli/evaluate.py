@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import tempfile
 from pathlib import Path
 
 from workbench.cli.common import (
@@ -137,6 +138,32 @@ def _write_eval_files(args: argparse.Namespace, result, images, labels, predicto
     return True
 
 
+def _int8_for_bench(model: Path, folder: Path, train_images, scratch: Path) -> Path | None:
+    """The model's int8 twin: NAME.int8.onnx beside it, else one quantised into `scratch`
+    (None for a model that is int8 itself, or where quantising fails)."""
+    from workbench.core.data.mnist import load_split
+    from workbench.core.model.quantize import (
+        QuantizeError,
+        calibration_images,
+        int8_sibling,
+        is_int8_path,
+        quantize_model,
+    )
+
+    if is_int8_path(model):
+        return None
+    if int8_sibling(model) is not None:
+        return int8_sibling(model)
+    say(f"no int8 model beside {model.name}: quantising one for the benchmark ...")
+    try:
+        if train_images is None:
+            train_images = load_split(folder, "train")[0]
+        return quantize_model(model, calibration_images(train_images), scratch / "m.int8.onnx").path
+    except (QuantizeError, ValueError, OSError, RuntimeError) as exc:
+        say(f"notice: no int8 figures ({exc})")
+        return None
+
+
 def bench_command(args: argparse.Namespace) -> int:
     import os
 
@@ -156,16 +183,24 @@ def bench_command(args: argparse.Namespace) -> int:
         say(f"error: {exc}")
         return EXIT_UNUSABLE
     model = args.model or paths.SHIPPED_MODEL
-    say("timing inference ...")
-    report = bench.bench_inference(
-        model, args.device, threads, test_images, test_labels, runs=args.runs
-    )
-    say("reading the non-MNIST digits ...")
-    report.figures["non_mnist"] = bench.bench_non_mnist(model, args.device, threads)
+    with tempfile.TemporaryDirectory(prefix="workbench-bench-") as scratch:
+        int8 = _int8_for_bench(model, folder, train_images, Path(scratch))
+        say("timing inference ...")
+        report = bench.bench_inference(
+            model, args.device, threads, test_images, test_labels, runs=args.runs, int8_model=int8
+        )
+        say("reading the non-MNIST digits ...")
+        report.figures["non_mnist"] = bench.bench_non_mnist(model, args.device, threads)
+        if int8 is not None:
+            report.figures["non_mnist_int8"] = bench.bench_non_mnist(int8, args.device, threads)
     if not args.skip_training:
         say("timing a training epoch and the time to 99 % validation accuracy ...")
         report.figures["training"] = bench.bench_training(train_images, train_labels, threads)
-    if not args.skip_gui:
+    missing_gui = None if args.skip_gui else bench.window_unavailable()
+    if missing_gui:
+        say(f"skipping the window figures: {missing_gui}")
+        report.figures["window_skipped"] = missing_gui
+    elif not args.skip_gui:
         say("timing the window ...")
         from workbench.gui.bench_gui import bench_window
 
