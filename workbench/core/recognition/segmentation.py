@@ -10,6 +10,7 @@ from PIL import Image
 from scipy import ndimage
 
 from workbench.core.recognition.preprocessing import border_touches, ink_from_grey, to_mnist
+from workbench.core.recognition.rows import rows_of
 
 Box = tuple[int, int, int, int]  # x, y, w, h in image pixels
 
@@ -159,20 +160,9 @@ def _merge_pieces(pieces: list[_Group], ref_height: float) -> list[_Group]:
 
 
 def _reading_order(groups: list[_Group]) -> list[_Group]:
-    """Rows top to bottom (a digit joins a row its vertical centre falls in), then left to right."""
-    rows: list[list[_Group]] = []
-    for group in sorted(groups, key=lambda g: (g.y0 + g.y1) / 2):
-        centre = (group.y0 + group.y1) / 2
-        for row in rows:
-            top = float(np.median([g.y0 for g in row]))
-            bottom = float(np.median([g.y1 for g in row]))
-            if top <= centre <= bottom:
-                row.append(group)
-                break
-        else:
-            rows.append([group])
-    rows.sort(key=lambda row: float(np.mean([(g.y0 + g.y1) / 2 for g in row])))
-    return [g for row in rows for g in sorted(row, key=lambda g: g.x0 + g.x1)]
+    """Rows as chains of vertically overlapping boxes, top to bottom, each left to right."""
+    boxes = [(g.x0, g.y0, g.width, g.height) for g in groups]
+    return [groups[i] for row in rows_of(boxes) for i in row]
 
 
 def _to_pixels(group: _Group, factor: int, shape: tuple[int, int]) -> Box:
