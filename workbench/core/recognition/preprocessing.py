@@ -41,8 +41,13 @@ def ink_from_grey(grey: np.ndarray) -> np.ndarray:
     window = max(3, (max(tiny.shape) // 2) | 1)
     background = trend + envelope(tiny - trend, size=window, mode="nearest")
     background = _upsample(background, grey.shape)
-    # Relative to the local paper brightness, so a dim corner's ink counts as much as a lit one's.
-    raw = sign * (grey - background) / np.maximum(background, 0.05)
+    # Dark ink: relative to the local paper brightness, so a dim corner's ink counts as much as
+    # a lit one's. Light ink: against the room above the board (1 - board); a division by a
+    # dark board would give the darkest part four or five times the contrast of the rest.
+    if sign < 0:
+        raw = (background - grey) / np.maximum(background, 0.05)
+    else:
+        raw = (grey - background) / np.maximum(1.0 - background, 0.05)
     raw -= float(np.median(raw[:: _stride(raw), :: _stride(raw)]))  # the paper is the majority
     mask, contrast, low = _ink_mask(raw)
     if mask is None:
