@@ -6,6 +6,8 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+from workbench.core.recognition.ruling import ruled_lines
+
 MNIST_SIZE = 28
 MNIST_BOX = 20  # MNIST digits were scaled to fit 20×20, then centred by mass in 28×28
 MNIST_CENTRE = 14.0  # measured: the mean centre of mass of MNIST test digits is (14.0, 14.0)
@@ -147,6 +149,9 @@ def _ink_mask(raw: np.ndarray) -> tuple[np.ndarray | None, float, float]:
         return None, 0.0, 0.0
     low = max(_GROW_SIGMAS * noise, 0.25 * contrast)
     high = max(_SEED_SIGMAS * noise, 0.5 * contrast)
+    lines = ruled_lines(smooth > low)  # ruled or squared paper: lines are paper, not digits
+    if lines is not None:
+        smooth = np.where(lines, 0.0, smooth)
     labels, count = ndimage.label(smooth > low, structure=np.ones((3, 3), bool))
     seeded = np.zeros(count + 1, dtype=bool)
     seeded[labels[smooth > high]] = True
