@@ -10,6 +10,8 @@ MAX_TILT = 12.0  # degrees: lines are looked for this far from horizontal and ve
 LINE_SHARE = 0.4  # a line runs across at least this share of the image
 _SEARCH_SIDE = 600  # the angle is first found on a copy this size (block "any")
 _MARGIN = 2  # px beyond the line's edges where a crossing stroke shows
+_THINNESS = 40  # a line is at least this many times longer than it is thick
+_MIN_SIDE = 150  # smaller images hold no ruling worth the name
 
 
 def ruled_lines(mask: np.ndarray) -> np.ndarray | None:
@@ -21,7 +23,7 @@ def ruled_lines(mask: np.ndarray) -> np.ndarray | None:
     that cross or sit on a rule keep their strokes.
     """
     height, width = mask.shape
-    if min(height, width) < 16:
+    if min(height, width) < _MIN_SIDE:
         return None
     factor = max(1, math.ceil(max(height, width) / _SEARCH_SIDE))
     small = _block_any(mask, factor)
@@ -94,7 +96,10 @@ def _line_pixels(
         hi = start
         while hi + 1 < counts.size and (core[hi + 1] or edge[hi + 1]):
             hi += 1
-        in_band[lo : hi + 1] = True
+        if (hi - lo + 1) * _THINNESS <= chord:  # a stroke of a digit is never this thin
+            in_band[lo : hi + 1] = True
+    if np.count_nonzero(in_band & ~np.r_[False, in_band[:-1]]) < 2:
+        return None  # ruled paper has many lines; one long stroke is more likely a digit's
     # Band limits for every pixel on a line: the first bins outside the band on either side.
     band_id = np.cumsum(~in_band)  # constant inside a band
     on_line = in_band[d - low]
