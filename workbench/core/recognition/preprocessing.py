@@ -38,9 +38,11 @@ def ink_from_grey(grey: np.ndarray) -> np.ndarray:
     if sign == 0:
         return np.zeros_like(grey)
     # What the smooth trend misses (a shadow) is the envelope on the far side of the ink: a
-    # closing fills dark strokes narrower than the window whatever share of it they cover.
+    # closing fills dark strokes narrower than the window whatever share of it they cover. The
+    # window (a quarter of the tiny image at most) is wider than any stroke, and narrow
+    # enough to follow a shadow's edge.
     envelope = ndimage.grey_closing if sign < 0 else ndimage.grey_opening
-    window = max(3, (max(tiny.shape) // 2) | 1)
+    window = max(3, min(max(tiny.shape) // 2, 15) | 1)
     background = trend + envelope(tiny - trend, size=window, mode="nearest")
     background = _upsample(background, grey.shape)
     # Dark ink: relative to the local paper brightness, so a dim corner's ink counts as much as
