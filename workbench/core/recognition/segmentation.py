@@ -18,6 +18,7 @@ INK_LEVEL = 0.25  # ink map value that counts as a stroke when finding the piece
 LABEL_PIXELS = 2_000_000  # larger ink maps are labelled on a block-reduced copy (speed)
 WORK_PIXELS = 4_000_000  # larger photos are reduced before the ink is extracted (speed)
 MAX_PIECES = 4000  # beyond this many blobs, only the largest are considered
+WIDE = 1.6  # a box this many times wider than the typical digit holds touching digits
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class _Group:
     x1: int
     y1: int
     labels: list[int]
+    cut: bool = False  # split from touching neighbours: its pixels end at its own columns
 
     @property
     def height(self) -> int:
@@ -122,6 +124,7 @@ def _find_groups(ink: np.ndarray) -> tuple[np.ndarray, int, list[_Group]]:
     ]
     groups = _merge_pieces(pieces, ref_height)
     groups = [g for g in groups if g.height >= 0.4 * ref_height]  # dashes, dots, stray marks
+    groups = split_touching(labels, groups, ref_height)
     return labels, factor, _reading_order(groups)
 
 
@@ -197,6 +200,56 @@ def _merge_cluster(groups: list[_Group], ref_height: float) -> list[_Group]:
     return groups
 
 
+def split_touching(labels: np.ndarray, groups: list[_Group], ref_height: float) -> list[_Group]:
+    """Cut a box much wider than the others (digits that touch) at its column profile's valleys.
+
+    One part per typical digit width it spans; each cut at the column with the least ink near
+    where it would fall, so two digits that touch, or nearly so, stay two.
+    """
+    digits = [g for g in groups if g.height >= 0.6 * ref_height]
+    if len(digits) < 2:
+        return groups
+    typical = float(np.median([g.width for g in digits]))
+    out = []
+    for group in groups:
+        parts = round(group.width / typical) if typical > 0 else 1
+        if group.width < WIDE * typical or group.width < 0.9 * ref_height or parts < 2:
+            out.append(group)
+            continue
+        out += _cut(labels, group, min(parts, 4))
+    return out
+
+
+def _cut(labels: np.ndarray, group: _Group, parts: int) -> list[_Group]:
+    members = np.isin(labels[group.y0 : group.y1, group.x0 : group.x1], group.labels)
+    profile = np.convolve(members.sum(axis=0).astype(float), np.ones(3) / 3, mode="same")
+    width = group.width
+    cuts = []
+    for k in range(1, parts):
+        centre = k * width / parts
+        lo, hi = int(centre - 0.2 * width / parts), int(centre + 0.2 * width / parts) + 1
+        lo, hi = max(lo, 1), min(hi, width - 1)
+        if hi <= lo:
+            return [group]
+        cuts.append(lo + int(np.argmin(profile[lo:hi])))
+    pieces = []
+    for left, right in zip([0, *cuts], [*cuts, width], strict=True):
+        rows = np.flatnonzero(members[:, left:right].any(axis=1))
+        if rows.size == 0:
+            continue
+        pieces.append(
+            _Group(
+                group.x0 + left,
+                group.y0 + int(rows[0]),
+                group.x0 + right,
+                group.y0 + int(rows[-1]) + 1,
+                group.labels,
+                cut=True,
+            )
+        )
+    return pieces
+
+
 def _reading_order(groups: list[_Group]) -> list[_Group]:
     """Rows as chains of vertically overlapping boxes, top to bottom, each left to right."""
     boxes = [(g.x0, g.y0, g.width, g.height) for g in groups]
@@ -217,6 +270,9 @@ def _member_region(
     y0, x0 = max(group.y0 - pad, 0), max(group.x0 - pad, 0)
     region = labels[y0 : group.y1 + pad, x0 : group.x1 + pad]
     mask = ndimage.binary_dilation(np.isin(region, group.labels), iterations=pad)
+    if group.cut:  # the neighbour it touched begins right beside it
+        mask[:, : group.x0 - x0] = False
+        mask[:, group.x1 - x0 :] = False
     if factor > 1:
         mask = mask.repeat(factor, axis=0).repeat(factor, axis=1)
     grown = _Group(x0, y0, x0 + region.shape[1], y0 + region.shape[0], group.labels)
