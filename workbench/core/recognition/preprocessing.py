@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 from PIL import Image
-from scipy import ndimage
 
 from workbench.core.recognition.ruling import ruled_lines
 
@@ -29,6 +28,8 @@ def ink_from_grey(grey: np.ndarray) -> np.ndarray:
     and departures no bigger than the sensor noise are dropped. A uniform or pure-noise image
     gives all zeros.
     """
+    from scipy import ndimage  # not at import: scipy slows the window's start
+
     grey = np.asarray(grey, dtype=np.float32)
     if grey.ndim != 2 or grey.size == 0:
         raise ValueError(f"expected a non-empty (H, W) grey image, got shape {grey.shape}")
@@ -141,6 +142,8 @@ def _ink_sign(residual: np.ndarray) -> int:
 
 def _ink_mask(raw: np.ndarray) -> tuple[np.ndarray | None, float, float]:
     """Hysteresis mask of the strokes, the ink contrast, and the low (growing) threshold."""
+    from scipy import ndimage  # not at import: scipy slows the window's start
+
     smooth = ndimage.gaussian_filter(raw, 1.0)  # averages sensor noise, keeps 2-px strokes
     noise = _robust_sigma(smooth[:: _stride(smooth), :: _stride(smooth)])
     seeds = smooth > max(_SEED_SIGMAS * noise, MIN_CONTRAST)
@@ -184,6 +187,8 @@ def border_touches(labels: np.ndarray, count: int) -> np.ndarray:
 
 
 def _extent(labels: np.ndarray, label: int) -> int:
+    from scipy import ndimage  # not at import: scipy slows the window's start
+
     rows, cols = ndimage.find_objects(labels)[label - 1]
     return max(rows.stop - rows.start, cols.stop - cols.start)
 

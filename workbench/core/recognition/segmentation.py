@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
-from scipy import ndimage
 
 from workbench.core.recognition.preprocessing import border_touches, ink_from_grey, to_mnist
 from workbench.core.recognition.rows import rows_of
@@ -18,7 +17,7 @@ INK_LEVEL = 0.25  # ink map value that counts as a stroke when finding the piece
 LABEL_PIXELS = 2_000_000  # larger ink maps are labelled on a block-reduced copy (speed)
 WORK_PIXELS = 4_000_000  # larger photos are reduced before the ink is extracted (speed)
 MAX_PIECES = 4000  # beyond this many blobs, only the largest are considered
-WIDE = 1.6  # a box this many times wider than the typical digit holds touching digits
+WIDE = 2.0  # a box this many times wider than the typical digit holds touching digits
 
 
 @dataclass(frozen=True)
@@ -91,6 +90,8 @@ def crop_to_mnist(ink: np.ndarray, box: Box, mask: np.ndarray | None = None) -> 
 
 def _find_groups(ink: np.ndarray) -> tuple[np.ndarray, int, list[_Group]]:
     """Label the strokes, merge broken pieces, drop specks, sort into reading order."""
+    from scipy import ndimage  # not at import: scipy slows the window's start
+
     factor = max(1, math.ceil(math.sqrt(ink.size / LABEL_PIXELS)))
     strokes = ink > INK_LEVEL
     if factor > 1:  # block "any": keeps hairlines that an average would lose
@@ -266,6 +267,8 @@ def _member_region(
     labels: np.ndarray, group: _Group, factor: int, shape: tuple[int, int]
 ) -> tuple[Box, np.ndarray]:
     """The group's box grown a little (for anti-aliased edges) and a mask of its own pieces."""
+    from scipy import ndimage  # not at import: scipy slows the window's start
+
     pad = 2 if factor == 1 else 1
     y0, x0 = max(group.y0 - pad, 0), max(group.x0 - pad, 0)
     region = labels[y0 : group.y1 + pad, x0 : group.x1 + pad]
