@@ -87,12 +87,14 @@ def bench_inference(
     images: np.ndarray | None,
     labels: np.ndarray | None,
     runs: int = 2000,
+    pages: int = 40,
 ) -> BenchReport:
     """Single-digit latency (onnxruntime vs torch), draw-to-prediction, and 10k throughput.
 
     One digit is timed on one thread for both runtimes, as the window runs it (a thread hand-off
     costs more than a LeNet); the test set on `threads` threads for both (onnxruntime: batches
-    on parallel one-thread runs, as `evaluate` does; torch: its intra-op threads).
+    on parallel one-thread runs, as `evaluate` does; torch: its intra-op threads). Then the
+    generated page set (`bench_pages`; `pages=0` skips it).
     """
     import torch
 
@@ -153,7 +155,41 @@ def bench_inference(
             "onnxruntime_images_per_s": len(images) / min(best_ort, result.seconds),
             "torch_images_per_s": len(images) / best_torch,
         }
+    if pages:
+        report.figures["pages"] = bench_pages(interactive, pages)
     return report
+
+
+def bench_pages(predictor, count: int = 40, seed: int = 15) -> dict[str, Any]:
+    """The generated page set (core.data.pages) read as `workbench predict` reads a photo.
+
+    Whole rows exact (every digit, in order, nothing extra) and the seconds from JPEG bytes to
+    digits for the 12-megapixel pages of 100 digits.
+    """
+    from workbench.core.data.pages import page_set, score_rows
+    from workbench.core.recognition.images import load_grey
+    from workbench.core.recognition.reading import read_digits
+
+    exact = rows = sheets = 0
+    big_seconds = []
+    pages = page_set(count, seed)
+    for page in pages:
+        start = time.perf_counter()
+        readings = read_digits(load_grey(page.jpeg), predictor, top=2)
+        seconds = time.perf_counter() - start
+        if page.size[0] * page.size[1] >= 10_000_000:
+            big_seconds.append(seconds)
+        right = score_rows(page, [r.box for r in readings], [r.top[0][0] for r in readings])
+        exact += sum(right)
+        rows += len(right)
+        sheets += all(right)
+    return {
+        "pages": len(pages),
+        "rows": rows,
+        "rows_exact": exact,
+        "sheets_exact": sheets,
+        "big_page_seconds": float(np.median(big_seconds)) if big_seconds else None,
+    }
 
 
 def _timed(call: Callable[[], object]) -> float:
@@ -222,6 +258,14 @@ def format_report(report: BenchReport) -> str:
             f"{t['n']:,} test images: onnxruntime {t['onnxruntime_seconds']:.3f} s "
             f"({t['onnxruntime_images_per_s']:,.0f}/s), torch {t['torch_seconds']:.3f} s "
             f"({t['torch_images_per_s']:,.0f}/s); accuracy {t['accuracy']:.2%}"
+        )
+    if "pages" in f:
+        p = f["pages"]
+        big = p["big_page_seconds"]
+        lines.append(
+            f"pages: {p['rows_exact']} of {p['rows']} rows exact, {p['sheets_exact']} of "
+            f"{p['pages']} sheets"
+            + (f"; 12 MP JPEG of 100 digits read in {big:.2f} s" if big is not None else "")
         )
     if "training" in f:
         t = f["training"]

@@ -17,6 +17,7 @@ _SEED_SIGMAS = 6.0  # a stroke must rise this far above the (smoothed) noise som
 _GROW_SIGMAS = 3.0
 _SPECK_FRACTION = 0.05  # blobs smaller than this share of the largest blob are dirt
 _TREND_DEGREE = 2  # cubic: follows a vignette or a fall-off; far too stiff to follow a stroke
+_LOCAL_SIGN_SIDE = 600  # photos this big (both sides) hold many digits: strokes are thin
 _MIN_EXTENT = 6  # a digit spans at least this many pixels; smaller blobs alone are noise
 
 
@@ -36,6 +37,11 @@ def ink_from_grey(grey: np.ndarray) -> np.ndarray:
     tiny = ndimage.median_filter(_downsample(grey, 64), size=3, mode="nearest")
     trend = _lighting_trend(tiny)
     sign = _ink_sign(grey - _upsample(trend, grey.shape))
+    if sign != 0 and min(grey.shape) >= _LOCAL_SIGN_SIDE:
+        # A shadow over most of a page leaves the lit part as the minority to a smooth trend:
+        # against the local paper (the tiny image, no strokes left in it) the strokes decide.
+        local = _ink_sign(grey - _upsample(tiny, grey.shape), decisive=3.0)
+        sign = local or sign
     if sign == 0:
         return np.zeros_like(grey)
     # What the smooth trend misses (a shadow) is the envelope on the far side of the ink: a
@@ -125,10 +131,11 @@ def _lighting_trend(tiny: np.ndarray) -> np.ndarray:
     return fit.reshape(height, width).astype(np.float32)
 
 
-def _ink_sign(residual: np.ndarray) -> int:
+def _ink_sign(residual: np.ndarray, decisive: float = 1.0) -> int:
     """+1 for light ink on a dark board, -1 for dark ink on paper, 0 for no ink at all.
 
     The ink side is the side with more mass beyond the noise: the paper is symmetric about zero.
+    With `decisive` > 1, one side must outweigh the other that many times (else 0).
     """
     sample = _downsample(residual, 512)
     noise = _robust_sigma(sample)
@@ -136,6 +143,8 @@ def _ink_sign(residual: np.ndarray) -> int:
     light = float(np.clip(sample - floor, 0, None).sum())
     dark = float(np.clip(-sample - floor, 0, None).sum())
     if max(light, dark) <= 1e-4 * sample.size * MIN_CONTRAST:
+        return 0
+    if max(light, dark) < decisive * min(light, dark):
         return 0
     return 1 if light > dark else -1
 
