@@ -17,7 +17,8 @@ INK_LEVEL = 0.25  # ink map value that counts as a stroke when finding the piece
 LABEL_PIXELS = 2_000_000  # larger ink maps are labelled on a block-reduced copy (speed)
 WORK_PIXELS = 4_000_000  # larger photos are reduced before the ink is extracted (speed)
 MAX_PIECES = 4000  # beyond this many blobs, only the largest are considered
-WIDE = 2.0  # a box this many times wider than the typical digit holds touching digits
+MIN_DIGIT_PIXELS = 8  # no digit is shorter than this: a page of dust has no digits
+WIDE = 1.6  # a box this many times wider than the typical digit holds touching digits
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,8 @@ def _find_groups(ink: np.ndarray) -> tuple[np.ndarray, int, list[_Group]]:
         if area >= 0.03 * ref_area or p.height >= 0.3 * ref_height  # dust
     ]
     groups = _merge_pieces(pieces, ref_height)
-    groups = [g for g in groups if g.height >= 0.4 * ref_height]  # dashes, dots, stray marks
+    least = max(0.4 * ref_height, MIN_DIGIT_PIXELS / factor)  # dashes, dots, stray marks
+    groups = [g for g in groups if g.height >= least]
     groups = split_touching(labels, groups, ref_height)
     return labels, factor, _reading_order(groups)
 
