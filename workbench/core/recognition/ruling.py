@@ -30,9 +30,9 @@ def ruled_lines(mask: np.ndarray) -> np.ndarray | None:
     lines = None
     for base, chord in ((0.0, width), (90.0, height)):
         angle = _best_angle(
-            full_xs, full_ys, base, np.arange(-MAX_TILT, MAX_TILT + 0.1, 0.5), sample=50_000
+            full_xs, full_ys, base, np.arange(-MAX_TILT, MAX_TILT + 0.1, 0.5), sample=20_000
         )
-        angle = _best_angle(full_xs, full_ys, angle, np.arange(-0.5, 0.51, 0.1), sample=200_000)
+        angle = _best_angle(full_xs, full_ys, angle, np.arange(-0.5, 0.51, 0.1), sample=60_000)
         found = _line_pixels(
             mask, full_xs, full_ys, angle, chord / math.cos(math.radians(angle - base))
         )
