@@ -15,7 +15,7 @@ Box = tuple[int, int, int, int]  # x, y, w, h in image pixels
 
 INK_LEVEL = 0.25  # ink map value that counts as a stroke when finding the pieces
 LABEL_PIXELS = 2_000_000  # larger ink maps are labelled on a block-reduced copy (speed)
-WORK_PIXELS = 4_000_000  # larger photos are reduced before the ink is extracted (speed)
+WORK_PIXELS = 2_000_000  # larger photos are reduced before the ink is extracted (speed)
 MAX_PIECES = 4000  # beyond this many blobs, only the largest are considered
 MIN_DIGIT_PIXELS = 8  # no digit is shorter than this: a page of dust has no digits
 WIDE = 1.6  # a box this many times wider than the typical digit holds touching digits
