@@ -64,6 +64,25 @@ def _best_angle(
     return best
 
 
+def _inside_length(shape: tuple[int, int], angle: float, across: np.ndarray) -> np.ndarray:
+    """Length inside the image of the lines at `angle` whose distance across is `across`."""
+    height, width = shape
+    a = math.radians(angle)
+    ux, uy = math.cos(a), math.sin(a)  # along the line
+    x0, y0 = -across * math.sin(a), across * math.cos(a)  # its point nearest the origin
+    t_lo = np.full(across.shape, -np.inf)
+    t_hi = np.full(across.shape, np.inf)
+    for start, step, size in ((x0, ux, width), (y0, uy, height)):
+        if abs(step) < 1e-9:
+            outside = (start < 0) | (start > size)
+            t_hi = np.where(outside, -np.inf, t_hi)
+            continue
+        first, second = (0 - start) / step, (size - start) / step
+        t_lo = np.maximum(t_lo, np.minimum(first, second))
+        t_hi = np.minimum(t_hi, np.maximum(first, second))
+    return np.maximum(t_hi - t_lo, 0.0)
+
+
 def _line_pixels(
     mask: np.ndarray, xs: np.ndarray, ys: np.ndarray, angle: float, chord: float
 ) -> np.ndarray | None:
@@ -71,12 +90,16 @@ def _line_pixels(
     d = _across(xs, ys, angle)
     low = int(d.min())
     counts = np.bincount(d - low)
-    core = counts >= LINE_SHARE * chord
+    # How far each line runs inside the image: a tilted line cut short by a corner still counts.
+    length = np.minimum(_inside_length(mask.shape, angle, low + np.arange(counts.size)), chord)
+    long_enough = length >= max(_MIN_SIDE / 2, 0.1 * chord)
+    core = (counts >= LINE_SHARE * length) & long_enough
     if not core.any():
         return None
     # Each line: its core bins grown by the faint (anti-aliased) bins on either side.
     # Lines across (the other way on squared paper) add a floor to every bin: edges rise above it.
-    edge = counts >= np.median(counts) + 0.15 * chord
+    floor = float(np.median(counts / np.maximum(length, 1.0)))
+    edge = (counts >= (floor + 0.15) * length) & long_enough
     in_band = np.zeros(counts.size, dtype=bool)
     for start in np.flatnonzero(core & ~np.r_[False, core[:-1]]):
         lo = start
@@ -85,7 +108,7 @@ def _line_pixels(
         hi = start
         while hi + 1 < counts.size and (core[hi + 1] or edge[hi + 1]):
             hi += 1
-        if (hi - lo + 1) * _THINNESS <= chord:  # a stroke of a digit is never this thin
+        if (hi - lo + 1) * _THINNESS <= length[start]:  # a digit's stroke is never this thin
             in_band[lo : hi + 1] = True
     if np.count_nonzero(in_band & ~np.r_[False, in_band[:-1]]) < 2:
         return None  # ruled paper has many lines; one long stroke is more likely a digit's
