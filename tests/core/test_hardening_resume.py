@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import make_pattern_digits
+from patterns import make_pattern_digits
 
 from workbench.core import paths
 from workbench.core.data.idx import write_idx

@@ -191,6 +191,11 @@ def bench_command(args: argparse.Namespace) -> int:
         )
         say("reading the non-MNIST digits ...")
         report.figures["non_mnist"] = bench.bench_non_mnist(model, args.device, threads)
+        say("reading the generated page set ...")
+        from workbench.core.recognition.predictor import Predictor
+
+        pages_predictor = Predictor(model, device=args.device, threads=threads)
+        report.figures["pages"] = bench.bench_pages(pages_predictor)
         if int8 is not None:
             report.figures["non_mnist_int8"] = bench.bench_non_mnist(int8, args.device, threads)
     if not args.skip_training:

@@ -283,6 +283,38 @@ def bench_training(
     return figures
 
 
+def bench_pages(predictor, count: int = 40, seed: int = 15) -> dict[str, Any]:
+    """The generated page set (core.data.pages) read as `workbench predict` reads a photo.
+
+    Whole rows exact (every digit, in order, nothing extra) and the seconds from JPEG bytes to
+    digits for the 12-megapixel pages of 100 digits.
+    """
+    from workbench.core.data.pages import page_set, score_rows
+    from workbench.core.recognition.images import load_grey
+    from workbench.core.recognition.reading import read_digits
+
+    exact = rows = sheets = 0
+    big_seconds = []
+    pages = page_set(count, seed)
+    for page in pages:
+        start = time.perf_counter()
+        readings = read_digits(load_grey(page.jpeg), predictor, top=2)
+        seconds = time.perf_counter() - start
+        if page.size[0] * page.size[1] >= 10_000_000:
+            big_seconds.append(seconds)
+        right = score_rows(page, [r.box for r in readings], [r.top[0][0] for r in readings])
+        exact += sum(right)
+        rows += len(right)
+        sheets += all(right)
+    return {
+        "pages": len(pages),
+        "rows": rows,
+        "rows_exact": exact,
+        "sheets_exact": sheets,
+        "big_page_seconds": float(np.median(big_seconds)) if big_seconds else None,
+    }
+
+
 def format_report(report: BenchReport) -> str:
     """The figures as a table a person can read."""
     m, f = report.machine, report.figures
@@ -336,6 +368,14 @@ def format_report(report: BenchReport) -> str:
         )
         if "non_mnist_int8" in f:
             lines.append(f"  int8 model: accuracy {f['non_mnist_int8']['accuracy']:.2%}")
+    if "pages" in f:
+        p = f["pages"]
+        big = p["big_page_seconds"]
+        lines.append(
+            f"pages: {p['rows_exact']} of {p['rows']} rows exact, {p['sheets_exact']} of "
+            f"{p['pages']} sheets"
+            + (f"; 12 MP JPEG of 100 digits read in {big:.2f} s" if big is not None else "")
+        )
     if "training" in f:
         t = f["training"]
         to99 = (
