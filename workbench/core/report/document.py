@@ -53,6 +53,7 @@ def run_curves(history: dict[str, Any], name: str) -> RunCurves:
         epochs=[dict(row) for row in history.get("epochs", [])],
         state=str(history.get("state", "finished")),
         reason=str(history.get("reason", "")),
+        batches=[list(row) for row in history.get("batches", [])],
     )
 
 
@@ -195,7 +196,7 @@ def inside_section(predictor, image: np.ndarray) -> InsideSection:
         caption = (
             f"{out} filters of {kh}×{kw}×{inputs}: {reading}; blue negative, white 0, red positive"
         )
-        picture = draw.filter_image(weights)
+        picture = draw.filter_image(weights, fit=(330, 450))
         filters.append(Figure(f"{name} filters", draw.png_bytes(picture), caption))
     figure = Figure("chosen input", draw.png_bytes(draw.digit_image(image, scale=4)))
     return InsideSection(figure, top, layers, filters)

@@ -37,9 +37,15 @@ def tile_grid(maps: np.ndarray, tile: int = 64, gap: int = 4) -> Image.Image:
     return sheet
 
 
-def filter_image(weights: np.ndarray) -> Image.Image:
-    """Conv weights [out, in, k, k] as the one filter picture the Anatomy view shows too."""
-    return Image.fromarray(filter_mosaic(weights), "RGB")
+def filter_image(weights: np.ndarray, fit: tuple[int, int] | None = None) -> Image.Image:
+    """Conv weights [out, in, k, k] as the one filter picture the Anatomy view shows too; with
+    `fit` (width, height), enlarged by a whole factor (up to 3×, sharp pixels) to about fill it."""
+    picture = Image.fromarray(filter_mosaic(weights), "RGB")
+    if fit is None:
+        return picture
+    scale = max(1, min(3, fit[0] // picture.width, fit[1] // picture.height))
+    size = (picture.width * scale, picture.height * scale)
+    return picture.resize(size, Image.Resampling.NEAREST) if scale > 1 else picture
 
 
 def unit_bars(values: np.ndarray, width: int = 560, height: int = 70) -> Image.Image:
