@@ -180,8 +180,33 @@ def keep_together(document: QTextDocument, passes: int = 200) -> int:
     return len(broken)
 
 
-def report_document(html: str) -> QTextDocument:
-    """The report laid out on A4 pages (the script blocks are for programs, not for print)."""
+def layout_problems(document: QTextDocument) -> list[str]:
+    """What a reader would see wrong in the pages: headings at a page bottom, small tables or
+    figures split over two pages, words split across lines inside table cells."""
+    items = elements(document)
+    found = []
+    for index, item in enumerate(items):
+        following = items[index + 1] if index + 1 < len(items) else None
+        if item.kind == "heading" and following is not None:
+            if following.first_page != item.first_page:
+                found.append(f"heading {item.text!r} ends page {item.first_page + 1}")
+        elif item.kind != "heading" and item.kept_whole and item.last_page != item.first_page:
+            found.append(f"{item.kind} {item.text[:30]!r} split over two pages")
+    block = document.firstBlock()
+    while block.isValid():
+        text, layout = block.text(), block.layout()
+        if QTextCursor(block).currentTable() is not None:
+            for number in range(1, layout.lineCount()):
+                at = layout.lineAt(number).textStart()
+                if 0 < at < len(text) and text[at - 1].isalnum() and text[at].isalnum():
+                    found.append(f"word split in a table cell: {text!r}")
+        block = block.next()
+    return found
+
+
+def report_document(html: str, keep: bool = True) -> QTextDocument:
+    """The report laid out on A4 pages (the script blocks are for programs, not for print);
+    `keep=False` leaves Qt's own page breaks (for comparison)."""
     _application()
     document = QTextDocument()
     option = QTextOption()
@@ -193,7 +218,8 @@ def report_document(html: str) -> QTextDocument:
     document.setHtml(_SCRIPTS.sub("", html))
     document.setPageSize(QSizeF(PAGE_WIDTH, PAGE_HEIGHT))
     document.setDocumentMargin(2)
-    keep_together(document)
+    if keep:
+        keep_together(document)
     return document
 
 
