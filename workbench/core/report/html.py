@@ -319,7 +319,7 @@ def inside_html(section: InsideSection) -> str:
 
 
 def inputs_html(inputs: list[ClassifiedInput]) -> str:
-    parts = []
+    figures = []
     for item in inputs:
         labels = [f"{t[0][0]}" for t in item.top]
         picture = png_bytes(boxed_image(item.picture(), item.boxes, labels))
@@ -327,12 +327,8 @@ def inputs_html(inputs: list[ClassifiedInput]) -> str:
             "; ".join(" or ".join(f"{d} ({p:.0%})" for d, p in top) for top in item.top)
             or "no digit found"
         )
-        parts.append(
-            f'<div class="figure"><b>{html.escape(item.kind)}: '
-            f"{html.escape(item.name)}</b><br>{_img(picture, item.name)}<br>"
-            f'<span class="caption">{html.escape(readings)}</span></div>'
-        )
-    return "".join(parts)
+        figures.append(Figure(f"{item.kind}: {item.name}", picture, readings))
+    return _figure_grid(figures)
 
 
 def report_html(report: Report) -> str:
