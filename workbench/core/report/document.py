@@ -100,8 +100,9 @@ def pillow_curves(runs: list[RunCurves], labels: list[str]) -> list[Figure]:
                         draw.PALETTE[1] if one else colour,
                     )
                 )
-    loss = draw.line_chart("Loss", series["loss"], "cross-entropy (log)", log_y=True)
-    accuracy = draw.line_chart("Accuracy", series["acc"], "accuracy (%)")
+    size = (340, 280)  # shown 316 px wide, two side by side: the text stays readable
+    loss = draw.line_chart("Loss", series["loss"], "cross-entropy (log)", log_y=True, size=size)
+    accuracy = draw.line_chart("Accuracy", series["acc"], "accuracy (%)", size=size)
     return [Figure("Loss", draw.png_bytes(loss)), Figure("Accuracy", draw.png_bytes(accuracy))]
 
 

@@ -117,10 +117,15 @@ def _break_before(document: QTextDocument, element: Element) -> None:
 
 
 def _keep_end(items: list[Element], index: int) -> float:
-    """Where the part of the document that must share a page with heading `index` ends."""
+    """Where the part of the document that must share a page with heading `index` ends: up to
+    what it introduces (other headings and a few short lines like "Accuracy 99.5%…" between)."""
     end = items[index].bottom
+    short_lines = 0
     for follower in items[index + 1 :]:
-        if follower.kind == "heading":
+        if follower.kind == "heading" or (
+            follower.kind == "block" and follower.height <= LEAD_IN and short_lines < 3
+        ):
+            short_lines += follower.kind == "block"
             end = follower.bottom
             continue
         end = follower.bottom if follower.kept_whole else follower.top
