@@ -66,3 +66,21 @@ def test_a_plot_alone_saves_with_pyqtgraphs_exporters(qtbot, tmp_path):
     centre = plot.mapTo(view, plot.rect().center())
     assert _plot_at(view, centre) is plot  # the context menu finds the plot under the mouse
     assert _plot_at(view, view.rect().topLeft()) is None
+
+
+def test_the_save_dialog_names_the_file_by_its_kind(qtbot, monkeypatch, tmp_path):
+    from PySide6.QtWidgets import QFileDialog
+
+    from workbench.gui.widgets.export_image import FILTERS, ask_png_path
+
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    answers = {}
+    for kind in FILTERS:
+        monkeypatch.setattr(
+            QFileDialog, "getSaveFileName", lambda *a, kind=kind: (str(tmp_path / "v.png"), kind)
+        )
+        answers[kind] = ask_png_path(parent, tmp_path / "v.png").name
+    assert sorted(answers.values()) == ["v.png", "v.svg", "v@2x.png"]
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a: ("", ""))
+    assert ask_png_path(parent, tmp_path / "v.png") is None  # cancelled
