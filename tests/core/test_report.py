@@ -134,7 +134,8 @@ def test_numbers_equal_eval_json_and_the_views(trained, evaluated):
     assert np.array_equal(np.array(cells), result.confusion)
     per_class = re.search(r'<table id="per-class">(.*?)</table>', html).group(1)
     for row in result.per_class:
-        assert f"<td>{row.recall:.4f}</td>" in per_class and f"<td>{row.support}</td>" in per_class
+        number = '<td class="n">{}</td>'.format  # numbers: right-aligned, never wrapped
+        assert number(f"{row.recall:.4f}") in per_class and number(row.support) in per_class
     params = re.search(r'<table id="anatomy">.*?<b>([\d,]+)</b>', html).group(1)
     from workbench.core.model.anatomy import anatomy
 

@@ -329,3 +329,29 @@ def test_a_score_that_never_came_is_said_to_be_missing(qtbot):
     assert "not measured" in panel.non_mnist_label.text() and panel.score is None
     panel.end_pending()
     assert "stopped before" in panel.non_mnist_label.text()
+
+
+def test_while_the_test_set_is_read_there_is_no_banner_only_progress(qtbot, known, tmp_path):
+    from workbench.core.evaluation.evaluation import evaluate
+
+    labels, _, images, folder, model = known
+    card = {"test": evaluate(Predictor(model, device="cpu"), images[:50], labels[:50]).to_json()}
+    widget = EvaluateView()
+    qtbot.addWidget(widget)
+    widget.set_data_folder(folder, verify=False)
+    widget.set_predictor(Predictor(write_oracle_model(tmp_path / "c.onnx", card), device="cpu"))
+    try:
+        assert widget.result() is None  # the card's 50 images wait: the data is here
+        with qtbot.waitSignal(widget.evaluation_finished, timeout=30_000):
+            widget.show()
+            assert "Reading the MNIST test set" in widget.notice.text()
+            assert widget.notice.styleSheet() == "" and widget.fetch_button.isHidden()
+            assert widget.progress.format() == "reading the test set…"
+            assert widget.progress.maximum() > 0  # text on the bar, not a busy block
+        assert widget.result().n == N and not widget.is_stored()
+        widget.set_data_folder(tmp_path / "gone", verify=False)  # now the data is missing
+        assert widget.is_stored() and widget.result().n == 50
+        assert "Stored in the model card" in widget.notice.text()
+        assert widget.fetch_button.isVisible()
+    finally:
+        widget.shutdown()

@@ -53,6 +53,7 @@ def run_curves(history: dict[str, Any], name: str) -> RunCurves:
         epochs=[dict(row) for row in history.get("epochs", [])],
         state=str(history.get("state", "finished")),
         reason=str(history.get("reason", "")),
+        batches=[list(row) for row in history.get("batches", [])],
     )
 
 
@@ -99,8 +100,9 @@ def pillow_curves(runs: list[RunCurves], labels: list[str]) -> list[Figure]:
                         draw.PALETTE[1] if one else colour,
                     )
                 )
-    loss = draw.line_chart("Loss", series["loss"], "cross-entropy (log)", log_y=True)
-    accuracy = draw.line_chart("Accuracy", series["acc"], "accuracy (%)")
+    size = (340, 280)  # shown 316 px wide, two side by side: the text stays readable
+    loss = draw.line_chart("Loss", series["loss"], "cross-entropy (log)", log_y=True, size=size)
+    accuracy = draw.line_chart("Accuracy", series["acc"], "accuracy (%)", size=size)
     return [Figure("Loss", draw.png_bytes(loss)), Figure("Accuracy", draw.png_bytes(accuracy))]
 
 
@@ -195,7 +197,7 @@ def inside_section(predictor, image: np.ndarray) -> InsideSection:
         caption = (
             f"{out} filters of {kh}×{kw}×{inputs}: {reading}; blue negative, white 0, red positive"
         )
-        picture = draw.filter_image(weights)
+        picture = draw.filter_image(weights, fit=(330, 450))
         filters.append(Figure(f"{name} filters", draw.png_bytes(picture), caption))
     figure = Figure("chosen input", draw.png_bytes(draw.digit_image(image, scale=4)))
     return InsideSection(figure, top, layers, filters)

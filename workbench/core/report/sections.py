@@ -82,6 +82,7 @@ class RunCurves:
     epochs: list[dict[str, Any]]
     state: str = "finished"
     reason: str = ""
+    batches: list[list[float]] = field(default_factory=list)  # kept [x in epochs, loss, acc]
 
 
 @dataclass(frozen=True)

@@ -40,10 +40,6 @@ STORED_STYLE = "background: #fff4d6; border: 1px solid #e5c77a; color: #4a3a08; 
 ERROR_STYLE = "background: #fde2e1; border: 1px solid #e0a09c; color: #5a1410; padding: 4px;"
 
 
-def _is_progress(item) -> bool:
-    return isinstance(item, (EvalProgress, DownloadProgress))
-
-
 class EvaluateView(QWidget):
     """Setters: `set_predictor`, `set_data_folder`, `set_result`. Signals: `evaluation_finished`
     (EvalResult), `evaluation_failed` (message), `input_chosen` (a test image, 28×28 float32
@@ -62,6 +58,7 @@ class EvaluateView(QWidget):
         self._verify = True
         self._result: EvalResult | None = None
         self._stored = False
+        self._fallback: EvalResult | None = None  # the card's, shown only if the data is missing
         self._images: np.ndarray | None = None  # the images of the live result
         self._predictions = np.empty(0, dtype=np.int64)
         self._cell: tuple[int, int] | None = None
@@ -69,7 +66,7 @@ class EvaluateView(QWidget):
         self._job_predictor = None  # the model the running evaluation is for
         self._error = ""
         self._offer_fetch = False  # after a checksum failure: download the files again
-        self._job = StreamJob(_is_progress, parent=self)
+        self._job = StreamJob(lambda e: isinstance(e, EvalProgress | DownloadProgress), parent=self)
         self._job_kind = ""
         self._job.event_received.connect(self._on_job_event_received)
         self._job.job_ended.connect(self._on_job_job_ended)
@@ -134,12 +131,14 @@ class EvaluateView(QWidget):
     def set_predictor(self, predictor) -> None:
         """A new current model: its stored evaluation at once, a live one when the data is here."""
         self.cancel()
-        self._predictor = predictor
+        self._predictor, self._fallback = predictor, None
         self._clear_result()
         card = predictor.model_card() if predictor is not None else {}
         if isinstance(card.get("test"), dict):
             with contextlib.suppress(KeyError, TypeError, ValueError):  # damaged: show nothing
-                self.set_result(stored_result(card["test"]), stored=True)
+                self._fallback = stored_result(card["test"])
+        if self._fallback is not None and not self.has_test_data():
+            self.set_result(self._fallback, stored=True)  # while the data is here: read it
         with contextlib.suppress(KeyError, TypeError, ValueError, AttributeError):
             score = stored_score(card["non_mnist"])
             self.calibration.set_non_mnist(score, "stored in the model card")
@@ -151,10 +150,7 @@ class EvaluateView(QWidget):
         """Where the MNIST test files are (None: the user's data folder); `verify` checks MD5."""
         self._folder = Path(folder) if folder is not None else None
         self._verify = verify
-        if self._result is not None and not self._stored:  # computed on other data
-            self.set_predictor(self._predictor)
-        else:
-            self._show_state()
+        self.set_predictor(self._predictor)  # what was shown came from the other folder
 
     def set_result(
         self, result: EvalResult, stored: bool = False, images: np.ndarray | None = None
@@ -171,13 +167,11 @@ class EvaluateView(QWidget):
         self.matrix.set_matrix(result.confusion, self._title())
         self.per_digit.set_result(result)
         self.calibration.set_result(result)
-        if stored:
-            self.gallery.show_message(
-                "The matrix stored in the model card has no images: "
-                "download the test set to see them."
-            )
-        else:
-            self.gallery.show_message("Click a cell of the matrix to see its images.")
+        self.gallery.show_message(
+            "The matrix stored in the model card has no images: download the test set to see them."
+            if stored
+            else "Click a cell of the matrix to see its images."
+        )
         self._show_state()
 
     # -- actions --------------------------------------------------------------------------------
@@ -203,7 +197,7 @@ class EvaluateView(QWidget):
             self._job_kind = "evaluate"
             self._job_predictor = predictor
             self._pending_images = None
-            self.progress.setRange(0, 0)
+            self._reset_progress()  # text, not a busy bar: no big blue block while reading
             self.progress.setFormat("reading the test set…")
             self._show_state()
         return started
@@ -301,6 +295,9 @@ class EvaluateView(QWidget):
         missing = not has_data and not (busy and self._job_kind == "fetch")
         if self._error:
             self._set_notice(self._error, ERROR_STYLE)
+        elif result is None and has_data and self._predictor is not None:  # no banner yet
+            self._set_notice(f"Reading the MNIST test set in {self.data_folder()}…", "")
+            self.gallery.show_message("The test images appear here once they are read.")
         elif self._stored:
             where = f" The MNIST test set is not in {self.data_folder()}." if missing else ""
             self._set_notice(
@@ -366,13 +363,13 @@ class EvaluateView(QWidget):
     def _on_job_job_ended(self, cancelled: bool) -> None:
         kind, self._job_kind = self._job_kind, ""
         self._reset_progress()
-        self._show_state()
         self.calibration.end_pending()
         if kind == "fetch" and not cancelled:
             self._error = ""
             self.evaluate()
         elif cancelled and self._job_predictor is not self._predictor and self.isVisible():
             self._evaluate_if_possible()  # a new model came while the old one was evaluated
+        self._show_fallback()
 
     def _on_job_job_failed(self, error: Exception) -> None:
         kind, self._job_kind = self._job_kind, ""
@@ -384,8 +381,13 @@ class EvaluateView(QWidget):
         else:
             action = "download the test set" if kind == "fetch" else "evaluate"
             self._error = f"Could not {action}: {error}"
-        self._show_state()
+        self._show_fallback()
         self.evaluation_failed.emit(self._error)
+
+    def _show_fallback(self) -> None:  # no live result after all: the model card's, if any
+        if self._result is None and self._fallback is not None and not self._job.is_busy():
+            self.set_result(self._fallback, stored=True)
+        self._show_state()
 
     def _reset_progress(self) -> None:
         """Leave the busy animation (range 0…0) when no job runs: no style animation keeps going."""
