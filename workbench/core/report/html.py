@@ -149,6 +149,12 @@ def training_html(section: TrainingSection) -> str:
             ]
         )
     parts.append(_table(head, rows, 2, "runs"))
+    if section.experiment is not None:
+        name, note = section.experiment
+        parts.append(
+            f"<h3>Experiment: {html.escape(name)}</h3><p>What the runs showed: "
+            f"{html.escape(note)}</p>"
+        )
     if several:
         parts.append(
             "<p>What differs between the runs: "

@@ -277,6 +277,7 @@ def unit_spread(weights: np.ndarray) -> float:
 def arm_from_run(run_dir: str | Path) -> Arm:
     """An arm from a run folder: its history, the parameter count of its spec and the spread
     of its first layer's units in the checkpoint the run stands for."""
+    from safetensors import SafetensorError
     from safetensors.numpy import load_file
 
     from workbench.core.model.anatomy import anatomy
@@ -289,7 +290,42 @@ def arm_from_run(run_dir: str | Path) -> Arm:
     kept = kept_checkpoint(run_dir)
     if kept is not None:
         first = next(layer.name for layer in spec.layers if layer.kind in ("conv", "fc"))
-        tensors = load_file(str(kept[1]))
-        weight = tensors.get(f"blocks.{first}.0.weight")
+        try:
+            weight = load_file(str(kept[1])).get(f"blocks.{first}.0.weight")
+        except (SafetensorError, OSError):
+            weight = None
         spread = None if weight is None else unit_spread(weight)
     return Arm(history, anatomy(spec).parameters, spread)
+
+
+def _arm_value(experiment: str, config: Mapping[str, Any]) -> Any:
+    if experiment == "cnn vs mlp":
+        return config.get("preset") if not config.get("spec") else None
+    if experiment == "activation":
+        return config.get("activation")
+    if experiment == "initialisation":
+        return config.get("init", "default")
+    return remedy(config) if config.get("train_size") else None
+
+
+def experiment_of(configs: Sequence[Mapping[str, Any]]) -> str | None:
+    """Which experiment these runs' settings are the arms of (each arm once), or None."""
+    from workbench.core.training.comparisons import comparison_settings
+
+    for experiment in NOTES:
+        arms = {_arm_value(experiment, s) for _, s in comparison_settings(experiment, {})}
+        values = [_arm_value(experiment, c) for c in configs]
+        if len(configs) > 1 and len(set(values)) == len(values) and set(values) <= arms:
+            return experiment
+    return None
+
+
+def note_for_runs(run_dirs: Sequence[str | Path]) -> tuple[str, str] | None:
+    """(experiment, note) when these runs are the arms of an experiment; else None (also when
+    a run cannot be read: the report goes on without the note)."""
+    try:
+        arms = [arm_from_run(path) for path in run_dirs]
+    except (KeyError, TypeError, ValueError, OSError):
+        return None
+    experiment = experiment_of([arm.config for arm in arms])
+    return None if experiment is None else (experiment, experiment_note(experiment, arms))
