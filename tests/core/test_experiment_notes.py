@@ -122,3 +122,25 @@ def test_overfitting_note_says_when_the_loss_did_not_turn():
 def test_unknown_experiment_is_refused():
     with pytest.raises(ValueError, match="not one of the experiments"):
         experiment_note("depth", [])
+
+
+def test_runs_are_recognised_as_an_experiment_only_when_they_are_its_arms():
+    from workbench.core.training.comparisons import comparison_settings
+    from workbench.core.training.experiment_notes import experiment_of
+
+    for name in ("cnn vs mlp", "activation", "initialisation", "overfitting"):
+        configs = [s for _, s in comparison_settings(name, {"preset": "lenet5"})]
+        assert experiment_of(configs) == name
+        assert experiment_of(configs[:1]) is None
+    depth = [s for _, s in comparison_settings("depth", {"activation": "relu"})]
+    assert experiment_of(depth) is None
+
+
+def test_the_report_shows_the_experiment_note():
+    from workbench.core.report.html import training_html
+    from workbench.core.report.sections import RunCurves, TrainingSection
+
+    runs = [RunCurves(n, {"preset": n}, [{"epoch": 1, "train_accuracy": 0.9}]) for n in "ab"]
+    section = TrainingSection(runs, ["a", "b"], [], ("cnn vs mlp", "LeNet-5 <98.1%> won"))
+    page = training_html(section)
+    assert "Experiment: cnn vs mlp" in page and "LeNet-5 &lt;98.1%&gt; won" in page
