@@ -86,6 +86,9 @@ def test_initialisation_note_uses_the_measured_spread_and_accuracy():
     assert "did not learn clearly less than random init" in note
 
 
+DROPOUT_LAYERS = [{"kind": "conv"}, {"kind": "fc"}, {"kind": "dropout"}, {"kind": "fc"}]
+
+
 def overfit_arm(val_loss, train_acc=0.99, val_acc=0.88, kept=None, **config):
     epochs = len(val_loss)
     h = history([val_acc] * epochs, val_loss, [train_acc] * epochs, n_train=1000, **config)
@@ -101,7 +104,10 @@ def test_overfitting_note_quotes_the_turn_and_judges_each_remedy():
         plain,
         overfit_arm([0.5, 0.42, 0.41, 0.40], train_acc=0.93, val_acc=0.90, weight_decay=5e-3),
         overfit_arm([0.5, 0.45, 0.62, 0.70], train_acc=1.0, val_acc=0.87, augment=True),
-        overfit_arm([0.50, 0.40, 0.45, 0.50], kept=2, early_stop=2),
+        overfit_arm(
+            [0.5, 0.4, 0.3, 0.3], train_acc=1.0, val_acc=0.88, spec={"layers": DROPOUT_LAYERS}
+        ),
+        overfit_arm([0.50, 0.40, 0.45, 0.50], val_acc=0.86, kept=2, early_stop=2),
     ]
     note = experiment_note("overfitting", arms)
     assert "validation loss turned after epoch 2 (0.400, then up to 0.600 by epoch 4)" in note
@@ -109,7 +115,11 @@ def test_overfitting_note_quotes_the_turn_and_judges_each_remedy():
     assert "With weight decay: validation loss 0.400" in note and "held overfitting back" in note
     assert "With augmentation: validation loss 0.700" in note
     assert "these runs did not show it helping" in note
-    assert "kept epoch 2 (validation loss 0.400" in note and "better than the plain run" in note
+    assert "With dropout: validation loss 0.300" in note
+    assert "a lower validation loss, but these runs did not show a narrower gap" in note
+    assert "kept epoch 2 (validation loss 0.400" in note
+    assert "a lower validation loss than the plain run's last epoch (0.600)" in note
+    assert "though not a higher accuracy (88.0% there)" in note
 
 
 def test_overfitting_note_says_when_the_loss_did_not_turn():

@@ -229,25 +229,34 @@ def note_overfitting(arms: Sequence[Arm]) -> str:
                 f" Early stopping ran {arm.epochs()} epochs and kept epoch {kept} "
                 f"(validation loss {row['val_loss']:.3f}, accuracy {_pct(row['val_accuracy'])})"
             )
-            text += (
-                f", better than the plain run's last epoch ({plain_loss:.3f})."
-                if row["val_loss"] < plain_loss
-                else f"; it did not beat the plain run's last epoch ({plain_loss:.3f})."
-            )
+            plain_acc = plain.final("val_accuracy") or 0.0
+            if row["val_loss"] < plain_loss:
+                text += (
+                    f", a lower validation loss than the plain run's last epoch ({plain_loss:.3f})"
+                )
+                text += (
+                    "."
+                    if row["val_accuracy"] >= plain_acc
+                    else f", though not a higher accuracy ({_pct(plain_acc)} there)."
+                )
+            else:
+                text += f"; it did not beat the plain run's last epoch ({plain_loss:.3f})."
             continue
         loss = arm.final("val_loss") or 0.0
         arm_gap = (arm.final("train_accuracy") or 0.0) - (arm.final("val_accuracy") or 0.0)
-        shown = loss < plain_loss and arm_gap < gap
         text += (
             f" With {name}: validation loss {loss:.3f} at the end, accuracy "
-            f"{_pct(arm.final('val_accuracy'))}, train–validation gap {arm_gap * 100:.1f} points"
-            + (
-                f" (plain: {plain_loss:.3f}, {gap * 100:.1f}): it held overfitting back."
-                if shown
-                else f"; against the plain run's {plain_loss:.3f} and {gap * 100:.1f} points "
-                "these runs did not show it helping."
-            )
+            f"{_pct(arm.final('val_accuracy'))}, train–validation gap {arm_gap * 100:.1f} points "
+            f"(plain: {plain_loss:.3f}, {gap * 100:.1f})"
         )
+        if loss < plain_loss and arm_gap < gap:
+            text += ": it held overfitting back."
+        elif loss < plain_loss:
+            text += ": a lower validation loss, but these runs did not show a narrower gap."
+        elif arm_gap < gap:
+            text += ": a narrower gap, but these runs did not show a lower validation loss."
+        else:
+            text += ": these runs did not show it helping."
     return text
 
 
