@@ -44,8 +44,17 @@ COMPARISONS: dict[str, list[dict[str, Any]]] = {
         {**PLAIN_SGD, "preset": name, "spec": None, "learning_rate": 0.01, "momentum": 0.9}
         for name in ("conv1", "conv2")
     ],
+    # Average pooling throughout: max pooling is a nonlinearity of its own, and the arm without
+    # an activation is only a linear network (a linear classifier, whatever its depth) without it.
     "activation": [
-        {**PLAIN_SGD, "activation": name, "spec": None, "learning_rate": 0.01, "momentum": 0.9}
+        {
+            **PLAIN_SGD,
+            "activation": name,
+            "pooling": "avg",
+            "spec": None,
+            "learning_rate": 0.01,
+            "momentum": 0.9,
+        }
         for name in ("relu", "sigmoid", "tanh", "none")
     ],
     "cnn vs mlp": [

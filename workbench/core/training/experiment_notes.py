@@ -48,6 +48,10 @@ class Arm:
     def epochs(self) -> int:
         return len(self.rows)
 
+    def trained(self) -> bool:
+        """Finished at least one epoch without stalling or diverging."""
+        return bool(self.rows) and self.history.get("state") not in ("stalled", "diverged")
+
     def ended(self) -> str:
         """'' for a run that finished its budget, else why it ended, in brackets."""
         state = self.history.get("state", "finished")
@@ -115,19 +119,25 @@ def note_activation(arms: Sequence[Arm]) -> str:
     )
     text = f"Activation, {_budget(arms)}: best validation accuracy {quoted}."
     linear = by.get("none")
-    others = [a.best_accuracy() or 0.0 for k, a in by.items() if k != "none"]
-    if linear is not None and others:
-        lin = linear.best_accuracy() or 0.0
-        if lin < min(others) - CLEAR_MARGIN:
+    # Compared with the nonlinear arms that trained: a stalled or diverged one says nothing here.
+    trained = [a.best_accuracy() or 0.0 for k, a in by.items() if k != "none" and a.trained()]
+    if linear is not None and trained:
+        lin, low = linear.best_accuracy() or 0.0, min(trained)
+        if lin < low - CLEAR_MARGIN:
             text += (
-                f" As expected, the linear network stayed below every nonlinear one "
-                f"({_pct(lin)} vs at least {_pct(min(others))}): without a nonlinearity its "
-                "layers compose into one linear map, a linear classifier whatever its depth."
+                f" As expected, the linear network stayed below every nonlinear one that trained "
+                f"({_pct(lin)} vs at least {_pct(low)}): without a nonlinearity its layers "
+                "compose into one linear map, a linear classifier whatever its depth."
             )
         else:
             text += (
-                " These runs did not show the linear network below every nonlinear one "
-                f"({_pct(lin)} vs {_pct(min(others))} for the weakest)."
+                " These runs did not show the linear network below every nonlinear one that "
+                f"trained ({_pct(lin)} vs {_pct(low)} for the weakest)"
+                + (
+                    ": with max pooling it is not linear at all."
+                    if linear.config.get("pooling") == "max"
+                    else "."
+                )
             )
     relu, sigmoid = by.get("relu"), by.get("sigmoid")
     if relu is not None and sigmoid is not None and relu.rows and sigmoid.rows:
@@ -182,7 +192,9 @@ def note_initialisation(arms: Sequence[Arm]) -> str:
                 f"(they differ by up to {arm.unit_spread:.3g})."
             )
         acc = arm.best_accuracy() or 0.0
-        if base is not None and acc < base - 0.05:
+        if not arm.rows:
+            text += f" With {who}, no epoch finished: there is no accuracy to compare."
+        elif base is not None and acc < base - 0.05:
             text += f" It learned far less than random init ({_pct(acc)} vs {_pct(base)})."
         elif base is not None:
             text += (
