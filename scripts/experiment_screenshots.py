@@ -42,7 +42,7 @@ def main() -> int:
     from workbench.gui.train.train_view import TrainView
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    view = TrainView(data_folder=Path(args.data), verify=False)
+    view = TrainView(data_folder=Path(args.data), verify=True)
     view.resize(1366, 768)
     view.show()
     out = Path(args.out)
@@ -64,6 +64,8 @@ def main() -> int:
                 view.tabs.setCurrentWidget(view.scrubber)
                 view.scrubber.set_run(run)
                 app.processEvents()
+                if not view.scrubber.epochs:
+                    continue  # diverged before its first checkpoint
                 view.scrubber.show_epoch(view.scrubber.epochs[-1][0])
                 app.processEvents()
                 target = out / f"experiment-{run.name}-filters.png"

@@ -163,4 +163,4 @@ def test_the_report_shows_the_experiment_note():
     runs = [RunCurves(n, {"preset": n}, [{"epoch": 1, "train_accuracy": 0.9}]) for n in "ab"]
     section = TrainingSection(runs, ["a", "b"], [], ("cnn vs mlp", "LeNet-5 <98.1%> won"))
     page = training_html(section)
-    assert "Experiment: cnn vs mlp" in page and "LeNet-5 &lt;98.1%&gt; won" in page
+    assert "Experiment: CNN vs fully connected" in page and "LeNet-5 &lt;98.1%&gt; won" in page

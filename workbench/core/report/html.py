@@ -19,6 +19,7 @@ from workbench.core.report.sections import (
     TrainingSection,
 )
 from workbench.core.training.comparisons import describe_config
+from workbench.core.training.experiment_notes import TITLES
 
 # Kept to what both browsers and QTextDocument (the PDF printer) understand.
 CSS = """
@@ -151,8 +152,9 @@ def training_html(section: TrainingSection) -> str:
     parts.append(_table(head, rows, 2, "runs"))
     if section.experiment is not None:
         name, note = section.experiment
+        title = TITLES.get(name, name)
         parts.append(
-            f"<h3>Experiment: {html.escape(name)}</h3><p>What the runs showed: "
+            f"<h3>Experiment: {html.escape(title)}</h3><p>What the runs showed: "
             f"{html.escape(note)}</p>"
         )
     if several:

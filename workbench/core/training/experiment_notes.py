@@ -272,6 +272,12 @@ def note_overfitting(arms: Sequence[Arm]) -> str:
     return text
 
 
+TITLES = {
+    "cnn vs mlp": "CNN vs fully connected",
+    "activation": "Activation",
+    "initialisation": "Initialisation",
+    "overfitting": "Overfitting and regularisation",
+}
 NOTES = {
     "cnn vs mlp": note_cnn_vs_mlp,
     "activation": note_activation,

@@ -9,7 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QWidget
 
-from workbench.core.training.experiment_notes import arm_from_run, experiment_note
+from workbench.core.training.experiment_notes import TITLES, arm_from_run, experiment_note
 
 
 class ExperimentNote(QLabel):
@@ -33,7 +33,7 @@ class ExperimentNote(QLabel):
             self.note = f"No note: a run of the experiment cannot be read ({exc})."
         else:
             self.note = experiment_note(experiment, arms)
-        title = html.escape(experiment.capitalize())
+        title = html.escape(TITLES.get(experiment, experiment))
         self.setText(f"<b>What to look for — {title}</b><br>{html.escape(self.note)}")
         self.show()
         return self.note
