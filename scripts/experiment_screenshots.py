@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -45,6 +46,10 @@ def main() -> int:
     view = TrainView(data_folder=Path(args.data), verify=True)
     view.resize(1366, 768)
     view.show()
+    deadline = time.monotonic() + 120
+    while not view.data_panel.is_ready() and time.monotonic() < deadline:  # the MD5 check
+        app.processEvents()
+        time.sleep(0.05)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     for experiment, names in RUNS.items():
