@@ -64,8 +64,8 @@ def main() -> int:
         target = out / f"experiment-{experiment.replace(' ', '-')}.png"
         view.grab().save(str(target))
         print(f"{target}\n  {note}\n")
-        if experiment == "initialisation":  # the filters: identical with zeros or a constant
-            for run in runs[1:]:
+        if experiment == "initialisation":  # the filters: all alike with a constant (zeros: blank)
+            for run in runs[2:]:
                 view.tabs.setCurrentWidget(view.scrubber)
                 view.scrubber.set_run(run)
                 app.processEvents()
