@@ -152,8 +152,8 @@ def test_a_comparison_queues_runs_that_overlay_with_a_legend(qtbot, view):
 
 
 def test_an_experiment_ends_with_a_note_from_its_runs(qtbot, view):
-    view.form.set_settings({"epochs": 1})
-    assert view.note.isHidden()
+    view.form.set_settings({"epochs": 1, "init_constant": 0.02})
+    assert view.form.init_constant.value() == 0.02 and view.note.isHidden()
     with qtbot.waitSignal(
         view.training_changed, timeout=RUN_TIMEOUT, check_params_cb=lambda busy: not busy
     ):
@@ -163,7 +163,8 @@ def test_an_experiment_ends_with_a_note_from_its_runs(qtbot, view):
     best = summarise(paths.runs_dir() / "init-default").best_val_accuracy
     assert f"random (default): {best:.1%}" in view.note.note
     assert "With zeros, every unit (filter) of the first layer is still identical" in view.note.note
-    assert "Initialisation" in view.note.text()
+    assert "constant 0.02:" in view.note.note and "Initialisation" in view.note.text()
+    assert read_history(paths.runs_dir() / "init-constant")["config"]["init_constant"] == 0.02
 
 
 def test_restarting_lists_the_saved_runs(qtbot, view, tiny_mnist_dir):

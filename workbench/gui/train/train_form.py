@@ -115,6 +115,17 @@ class TrainForm(QWidget):
             button.clicked.connect(lambda _=False, n=name: self.comparison_requested.emit(n))
             grid.addWidget(button, index // 2, index % 2)
             self.comparison_buttons[name] = button
+        # The initialisation experiment's constant (every weight; biases 0).
+        self.init_constant = QDoubleSpinBox()
+        self.init_constant.setRange(-10.0, 10.0)
+        self.init_constant.setDecimals(4)
+        self.init_constant.setSingleStep(0.01)
+        self.init_constant.setToolTip(
+            "Every weight's value in the initialisation experiment's constant run"
+        )
+        constant = QFormLayout()
+        constant.addRow("Constant init", self.init_constant)
+        grid.addLayout(constant, (len(COMPARISONS) + 1) // 2, 0, 1, 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(new_run)
@@ -143,6 +154,7 @@ class TrainForm(QWidget):
             epochs=self.epochs.value(),
             augment=self.augment.isChecked(),
             seed=self.seed.value(),
+            init_constant=round(self.init_constant.value(), 4),
         )
         config.validate()
         return config
@@ -165,6 +177,7 @@ class TrainForm(QWidget):
         self.epochs.setValue(int(merged["epochs"]))
         self.augment.setChecked(bool(merged["augment"]))
         self.seed.setValue(int(merged["seed"]))
+        self.init_constant.setValue(float(merged.get("init_constant", 0.1)))
         self._on_optimizer_changed()
 
     def run_name(self) -> str:
