@@ -8,7 +8,6 @@ import json
 import numpy as np
 import pytest
 import torch
-from conftest import make_pattern_digits
 
 from workbench.cli import main
 from workbench.core.model.anatomy import anatomy, anatomy_table
@@ -92,8 +91,8 @@ def test_early_stop_reason_waits_for_patience():
     assert early_stop_reason(rows, 3) is None
 
 
-def test_early_stopping_keeps_the_best_epoch_for_export(tmp_path):
-    images, labels = make_pattern_digits(1200, seed=1)
+def test_early_stopping_keeps_the_best_epoch_for_export(tmp_path, pattern_data):
+    images, labels = pattern_data
     rng = np.random.default_rng(3)
     noisy = rng.random(len(labels)) < 0.4  # label noise: memorising it makes validation worse
     labels = labels.copy()
