@@ -151,6 +151,22 @@ def test_a_comparison_queues_runs_that_overlay_with_a_legend(qtbot, view):
     assert "2 runs" in view.curves.title.text()
 
 
+def test_an_experiment_ends_with_a_note_from_its_runs(qtbot, view):
+    view.form.set_settings({"epochs": 1, "init_constant": 0.02})
+    assert view.form.init_constant.value() == 0.02 and view.note.isHidden()
+    with qtbot.waitSignal(
+        view.training_changed, timeout=RUN_TIMEOUT, check_params_cb=lambda busy: not busy
+    ):
+        names = view.queue_comparison("initialisation")
+    assert names == ["init-default", "init-zeros", "init-constant"]
+    qtbot.waitUntil(view.note.isVisible, timeout=10_000)
+    best = summarise(paths.runs_dir() / "init-default").best_val_accuracy
+    assert f"random (default): {best:.1%}" in view.note.note
+    assert "With zeros, every unit (filter) of the first layer is still identical" in view.note.note
+    assert "constant 0.02:" in view.note.note and "Initialisation" in view.note.text()
+    assert read_history(paths.runs_dir() / "init-constant")["config"]["init_constant"] == 0.02
+
+
 def test_restarting_lists_the_saved_runs(qtbot, view, tiny_mnist_dir):
     run_dir, _ = train_one(qtbot, view, name="kept")
     # A run cut off by a crash still says "running" on disk, and no process holds its lock:

@@ -78,14 +78,15 @@ def _export_float(args: argparse.Namespace) -> int:
     from workbench.core.model.checkpoint import load_network
     from workbench.core.model.export import export_onnx
     from workbench.core.model.network import ModelFileError
-    from workbench.core.training.runs import last_checkpoint
+    from workbench.core.training.runs import kept_checkpoint
 
     source = args.checkpoint
-    if source.is_dir():
-        source = last_checkpoint(source)
-        if source is None:
+    if source.is_dir():  # a run: its last checkpoint, or the best one early stopping kept
+        kept = kept_checkpoint(source)
+        if kept is None:
             say(f"error: {args.checkpoint} holds no checkpoints")
             return EXIT_UNUSABLE
+        source = kept[1]
     try:
         net, meta = load_network(source)
     except (ModelFileError, OSError) as exc:

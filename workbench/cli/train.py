@@ -39,7 +39,7 @@ def add_parser(sub) -> None:
     # default, a resumed run the value it recorded (a given value that differs is refused).
     p.add_argument("--preset", choices=sorted(PRESETS), help="default lenet5")
     p.add_argument("--spec", type=Path, help="a JSON model spec (overrides --preset)")
-    p.add_argument("--activation", choices=("relu", "tanh", "sigmoid"), help="default relu")
+    p.add_argument("--activation", choices=("relu", "tanh", "sigmoid", "none"), help="default relu")
     p.add_argument("--pooling", choices=("max", "avg"), help="default max")
     p.add_argument("--optimizer", choices=("sgd", "adam"), help=f"default {default.optimizer}")
     p.add_argument("--lr", type=float, help=f"learning rate (default {default.learning_rate})")
@@ -82,6 +82,23 @@ def add_parser(sub) -> None:
         "OUT.json with the test-set evaluation",
     )
     p.add_argument("--json", action="store_true", help="events as JSON lines on standard output")
+    add_experiment_options(p)
+
+
+def add_experiment_options(p: argparse.ArgumentParser) -> None:
+    """The settings the homework experiments vary: subset, early stopping, initial weights."""
+    p.add_argument("--train-size", type=int, help="train on a seeded subset of N training images")
+    p.add_argument(
+        "--early-stop",
+        type=int,
+        metavar="PATIENCE",
+        help="stop when validation loss has not improved for PATIENCE epochs; the best "
+        "epoch's checkpoint is the one `export RUN` and --out take",
+    )
+    p.add_argument("--init", choices=("default", "zeros", "constant"), help="default default")
+    p.add_argument(
+        "--init-constant", type=float, help="every weight's value with --init constant (0.1)"
+    )
 
 
 OPTIONS = {  # TrainConfig field -> argparse dest
@@ -101,6 +118,10 @@ OPTIONS = {  # TrainConfig field -> argparse dest
     "schedule": "schedule",
     "threads": "threads",
     "device": "device",
+    "train_size": "train_size",
+    "early_stop": "early_stop",
+    "init": "init",
+    "init_constant": "init_constant",
 }
 
 

@@ -145,11 +145,15 @@ def model_section(predictor, card: dict[str, Any] | None = None) -> ModelSection
     return ModelSection(spec.name, spec, anatomy(spec), origin)
 
 
-def training_section(runs: Sequence[RunCurves], figures: FigureRenderer) -> TrainingSection:
+def training_section(
+    runs: Sequence[RunCurves],
+    figures: FigureRenderer,
+    experiment: tuple[str, str] | None = None,
+) -> TrainingSection:
     runs = list(runs)
     differences = describe_difference([run.config for run in runs]) if len(runs) > 1 else [""]
     labels = [diff or run.name for run, diff in zip(runs, differences, strict=True)]
-    return TrainingSection(runs, differences, figures.curves(runs, labels))
+    return TrainingSection(runs, differences, figures.curves(runs, labels), experiment)
 
 
 def evaluation_section(
@@ -225,8 +229,12 @@ def build_report(
     inputs: Sequence[ClassifiedInput] = (),
     figures: FigureRenderer | None = None,
     title: str = "",
+    experiment: tuple[str, str] | None = None,
 ) -> Report:
-    """The chosen sections that have content (no runs: no training; no inputs: none)."""
+    """The chosen sections that have content (no runs: no training; no inputs: none).
+
+    `experiment`: (name, note) of the course experiment the runs are the arms of
+    (experiment_notes.note_for_runs), shown in the training section."""
     chosen = set(sections)
     unknown = chosen - set(SECTIONS)
     if unknown:
@@ -239,7 +247,9 @@ def build_report(
         title=title or f"Digit recognition with {predictor.path.name}",
         created=time.strftime("%Y-%m-%d %H:%M"),
         model=model_section(predictor, card) if "model" in chosen else None,
-        training=training_section(runs, figures) if "training" in chosen and runs else None,
+        training=(
+            training_section(runs, figures, experiment) if "training" in chosen and runs else None
+        ),
         evaluation=(
             evaluation_section(evaluation, stored, figures, test_images)
             if "evaluation" in chosen and evaluation is not None

@@ -20,6 +20,7 @@ from workbench.core.report.sections import (
     TrainingSection,
 )
 from workbench.core.training.comparisons import describe_config
+from workbench.core.training.experiment_notes import TITLES
 
 FIGURE_WIDTH = 316  # two figures side by side on an A4 page (680 px between the margins)
 
@@ -187,6 +188,13 @@ def training_html(section: TrainingSection) -> str:
             ]
         )
     parts.append(_table(head, rows, 2, "runs", text=(5,)))
+    if section.experiment is not None:
+        name, note = section.experiment
+        title = TITLES.get(name, name)
+        parts.append(
+            f"<h3>Experiment: {html.escape(title)}</h3><p>What the runs showed: "
+            f"{html.escape(note)}</p>"
+        )
     if several:
         parts.append(
             "<p>What differs between the runs: "

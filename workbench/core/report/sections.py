@@ -98,6 +98,7 @@ class TrainingSection:
     runs: list[RunCurves]
     differences: list[str]  # per run, what differs from the others ("" for one run)
     figures: list[Figure]
+    experiment: tuple[str, str] | None = None  # (experiment, its note) when the runs are one
 
 
 @dataclass(frozen=True)

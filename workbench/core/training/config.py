@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from workbench.core.model.spec import ModelSpec, preset
+from workbench.core.model.spec import INITS, ModelSpec, preset
 
 OPTIMIZERS = ("sgd", "adam")
 SCHEDULES = ("constant", "cosine", "onecycle")
@@ -34,6 +34,10 @@ class TrainConfig:
     schedule: str = "onecycle"
     threads: int | None = None
     device: str = "cpu"
+    train_size: int | None = None  # train on this many of the training images (a seeded subset)
+    early_stop: int | None = None  # stop this many epochs after the best validation loss
+    init: str = "default"  # default (random), zeros or constant
+    init_constant: float = 0.1  # the weights' value with init "constant"
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> TrainConfig:
@@ -61,4 +65,14 @@ class TrainConfig:
             raise ValueError(f"the learning rate must be a positive number, not {rate!r}")
         if not (self.batch_size > 0 and self.epochs > 0):
             raise ValueError("batch size and epochs must be positive")
+        if self.train_size is not None and self.train_size < 1:
+            raise ValueError("the training subset needs at least one image")
+        if self.early_stop is not None and self.early_stop < 1:
+            raise ValueError("early-stopping patience must be at least 1 epoch")
+        if self.early_stop is not None and self.val_size < 1:
+            raise ValueError("early stopping needs validation images (val_size ≥ 1)")
+        if self.init not in INITS:
+            raise ValueError(f"init must be one of {', '.join(INITS)}, not {self.init!r}")
+        if not math.isfinite(self.init_constant):
+            raise ValueError("the constant initial weight must be a finite number")
         self.model_spec()

@@ -22,6 +22,7 @@ from workbench.core.model.checkpoint import checkpoint_path, load_checkpoint, sa
 from workbench.core.model.network import SpecNet, build_network
 from workbench.core.training.augmentation import AugmentConfig, augment_batch
 from workbench.core.training.config import TrainConfig
+from workbench.core.training.early_stopping import best_epoch, early_stop_reason
 from workbench.core.training.events import BatchDone, EpochDone, RunEnded, RunStarted
 from workbench.core.training.history import RunHistory
 from workbench.core.training.resume import IDENTITY_KEY, continue_history, training_identity
@@ -44,6 +45,8 @@ class TrainingData:
     @classmethod
     def split(cls, images: np.ndarray, labels: np.ndarray, config: TrainConfig, device: str):
         train_idx, val_idx = split_indices(len(images), config.val_size, config.seed)
+        if config.train_size is not None:  # a seeded subset of the training part, never of val
+            train_idx = subset_indices(train_idx, config.train_size, config.seed)
         images, labels = np.asarray(images, dtype=np.uint8), np.asarray(labels, dtype=np.int64)
         return cls(
             torch.tensor(images[train_idx], device=device),
@@ -84,6 +87,12 @@ def split_indices(n: int, val_size: int, seed: int) -> tuple[np.ndarray, np.ndar
     order = np.random.default_rng(seed).permutation(n)
     val_size = max(0, min(val_size, n - 1))
     return np.sort(order[val_size:]), np.sort(order[:val_size])
+
+
+def subset_indices(indices: np.ndarray, size: int, seed: int) -> np.ndarray:
+    """`size` of `indices`, drawn with `seed` (all of them if there are fewer), sorted."""
+    order = np.random.default_rng([seed, 1]).permutation(len(indices))
+    return np.sort(indices[order[:size]])
 
 
 def _lr_factor(schedule: str, step: int, total: int) -> float:
@@ -224,6 +233,21 @@ def save_epoch(
     return path
 
 
+def keep_best(
+    net: SpecNet, history: RunHistory, run_dir: Path | None, best_weights: dict | None
+) -> None:
+    """Early stopping keeps the best validation epoch: its weights go back into `net` (what
+    `--out` writes) and its number into the history as `kept_epoch` (what `export RUN` takes)."""
+    best = best_epoch(history.data["epochs"])
+    if best is None:
+        return
+    if run_dir is not None:
+        load_checkpoint(checkpoint_path(run_dir, best), net)
+    elif best_weights is not None:
+        net.load_state_dict(best_weights)
+    history.data["kept_epoch"] = best
+
+
 def train(
     config: TrainConfig,
     images: np.ndarray,
@@ -249,7 +273,7 @@ def train(
         history = continue_history(run_dir, config, identity, len(images))
     data = TrainingData.split(images, labels, config, device)
     n_train, n_val = len(data.x_train), len(data.x_val)
-    net = build_network(spec, seed=config.seed).to(device)
+    net = build_network(spec, config.seed, config.init, config.init_constant).to(device)
     optimizer = make_optimizer(net, config)
     if resume:
         if history.epochs_done:
@@ -260,6 +284,7 @@ def train(
     first_epoch = history.epochs_done + 1
     batches = math.ceil(n_train / config.batch_size)
     state, reason = "finished", f"{config.epochs} epochs done"
+    best_weights = None  # early stopping without a run folder: the best epoch's weights
     if run_dir is not None:
         write_lock(run_dir)  # readers tell a live run from one whose process is gone
     history.save()
@@ -298,6 +323,13 @@ def train(
             if stalled := stall(done, spec.classes):
                 state, reason = "stalled", stalled
                 break
+            if config.early_stop:
+                rows = history.data["epochs"]
+                if run_dir is None and best_epoch(rows) == epoch:
+                    best_weights = {k: v.detach().clone() for k, v in net.state_dict().items()}
+                if stopped := early_stop_reason(rows, config.early_stop):
+                    state, reason = "finished", stopped
+                    break
     except (GeneratorExit, KeyboardInterrupt):
         history.end("stopped", "stopped by the user")
         net.eval()
@@ -307,6 +339,8 @@ def train(
             history.end("stopped", f"stopped by an error: {exc}")
         raise
     else:
+        if config.early_stop:
+            keep_best(net, history, run_dir, best_weights)
         history.end(state, reason)
     finally:  # the run ended, however: the lock goes (a reader then believes history.json)
         if run_dir is not None:

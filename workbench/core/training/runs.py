@@ -50,6 +50,18 @@ def last_checkpoint(run_dir: str | Path) -> Path | None:
     return found[-1][1] if found else None
 
 
+def kept_checkpoint(run_dir: str | Path) -> tuple[int, Path] | None:
+    """(epoch, path) of the checkpoint a run stands for: the best validation epoch that early
+    stopping kept (`kept_epoch` in its history), else the last one."""
+    found = checkpoints(run_dir)
+    try:
+        kept = read_history(run_dir).get("kept_epoch")
+    except ValueError:
+        kept = None
+    chosen = [(epoch, path) for epoch, path in found if epoch == kept]
+    return (chosen or found or [None])[-1]
+
+
 @dataclass(frozen=True)
 class RunSummary:
     """One row of the runs table, read from a run's history.json."""

@@ -29,6 +29,7 @@ from workbench.core.evaluation.evaluation import EvalResult
 from workbench.core.report.document import build_report, run_curves
 from workbench.core.report.html import report_html
 from workbench.core.report.sections import SECTION_TITLES, SECTIONS, InputLog
+from workbench.core.training.experiment_notes import note_for_runs
 from workbench.core.training.runs import list_summaries, read_history
 
 
@@ -151,6 +152,8 @@ class ReportDialog(QDialog):
             if self._evaluate_now and "evaluation" in self.chosen_sections():
                 self._evaluate_test_set()
             runs = [run_curves(read_history(path), path.name) for path in self.chosen_runs()]
+            chosen = self.chosen_runs()
+            experiment = note_for_runs(chosen) if len(chosen) > 1 else None
             report = build_report(
                 self._predictor,
                 self.chosen_sections(),
@@ -161,6 +164,7 @@ class ReportDialog(QDialog):
                 chosen_input=self._chosen,
                 inputs=self._log.items(),
                 figures=qt_figures(),
+                experiment=experiment,
             )
             html = report_html(report)
             target.parent.mkdir(parents=True, exist_ok=True)

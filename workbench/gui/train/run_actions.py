@@ -11,7 +11,7 @@ from typing import Any
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QMessageBox
 
-from workbench.core.training.runs import checkpoints, delete_run, rename_run
+from workbench.core.training.runs import delete_run, kept_checkpoint, rename_run
 from workbench.gui.jobs.stream_worker import StreamJob
 
 
@@ -29,10 +29,10 @@ def export_job(run_dir: Path, data_folder: Path | None, verify: bool) -> Iterato
     from workbench.core.model.publish import write_model
     from workbench.core.training.runs import read_history
 
-    found = checkpoints(run_dir)
-    if not found:
+    kept = kept_checkpoint(run_dir)  # the last, or the best one early stopping kept
+    if kept is None:
         raise ValueError(f"{run_dir.name} has no checkpoint yet (one is saved after each epoch)")
-    epoch, path = found[-1]
+    epoch, path = kept
     net, _ = load_network(path)
     target = run_dir / f"{run_dir.name}.onnx"
     card = write_model(net, target, read_history(run_dir), data_folder, verify=verify)
