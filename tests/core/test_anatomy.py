@@ -31,7 +31,7 @@ def test_table_rows_show_input_flatten_layers_and_totals():
         "fc3",
         "total",
     ]
-    assert rows[0][6] == "28×28×1" and rows[1][6] == "28×28×6" and rows[5][6] == "400"
+    assert rows[0][6] == "1×28×28" and rows[1][6] == "6×28×28" and rows[5][6] == "400"
     assert (
         rows[1][1] == "conv + relu"
         and rows[2][1] == "max pool"
@@ -46,12 +46,16 @@ def test_anatomy_table_text_lists_every_layer():
     lines = text.splitlines()
     assert lines[0].split()[:3] == ["layer", "type", "kernel"]
     conv2 = next(line for line in lines if line.startswith("conv2"))
-    assert conv2.split()[1:3] == ["conv+relu", "5×5"] and "10×10×16" in conv2
+    assert conv2.split()[1:3] == ["conv+relu", "5×5"] and "16×10×10" in conv2
+    # Like the window's table: the flattening before the first fully connected layer.
+    flatten = next(line for line in lines if line.startswith("flatten"))
+    assert flatten.split()[:3] == ["flatten", "flatten", "400"]
+    assert lines.index(flatten) == lines.index(conv2) + 2
     assert "61,706" in lines[-1]
 
 
-def test_shape_text_writes_height_width_channels():
-    assert shape_text((6, 28, 27)) == "28×27×6" and shape_text((84,)) == "84"
+def test_shape_text_writes_channels_height_width():
+    assert shape_text((6, 28, 27)) == "6×28×27" and shape_text((84,)) == "84"
 
 
 def test_describe_layer_names_kind_kernel_and_activation():
@@ -60,7 +64,7 @@ def test_describe_layer_names_kind_kernel_and_activation():
     assert describe_layer(spec, "pool1", (6, 14, 14)) == "6 maps of 14×14 · 2×2 max pooling"
     assert describe_layer(spec, "fc1", (120,)) == "120 units · fully connected, tanh"
     assert describe_layer(None, "fc1", (120,)) == "120 units"
-    last = ModelSpec.from_dict(EXAMPLES["AlexNet's CONV1 on 227×227×3"])
+    last = ModelSpec.from_dict(EXAMPLES["AlexNet's CONV1 on 3×227×227"])
     assert describe_layer(last, "conv1", (96, 55, 55)).endswith("convolution, relu")
 
 

@@ -182,7 +182,12 @@ def test_summary_of_a_spec_file_and_json(tmp_path, capsys):
     assert table["parameters"] == 100 + 910 + 1473
     assert [row["output_shape"] for row in table["layers"]][-2:] == [[10, 7, 7], [3]]
     assert main(["summary", "--preset", "lenet5"]) == 0
-    assert "61,706" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "61,706" in out
+    # Shapes as C×H×W, and the flattening row the window shows too.
+    lines = out.splitlines()
+    assert any(line.startswith("pool2") and "16×5×5" in line for line in lines)
+    assert any(line.split()[:3] == ["flatten", "flatten", "400"] for line in lines)
     spec["layers"][2]["kernel"] = 30
     path.write_text(json.dumps(spec))
     assert main(["summary", "--spec", str(path)]) == 2

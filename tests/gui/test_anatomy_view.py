@@ -38,21 +38,21 @@ def show_example(view: AnatomyView, title: str) -> dict[str, list[str]]:
 
 
 def test_alexnet_conv1(view):
-    rows = show_example(view, "AlexNet's CONV1 on 227×227×3")
+    rows = show_example(view, "AlexNet's CONV1 on 3×227×227")
     side = out_size(227, 11, s=4)
     assert side == 55
-    assert rows["conv1"][SHAPE] == "55×55×96"
+    assert rows["conv1"][SHAPE] == "96×55×55"
     assert rows["conv1"][PARAMS] == f"{(11 * 11 * 3 + 1) * 96:,}" == "34,944"
     assert rows["conv1"][MACS] == f"{11 * 11 * 3 * 96 * 55 * 55:,}"
 
 
 def test_two_conv3_layers_with_pooling_and_fc3(view):
-    rows = show_example(view, "Conv3-10, Pool2, Conv3-10, Pool2, FC-3 on 28×28×1")
+    rows = show_example(view, "Conv3-10, Pool2, Conv3-10, Pool2, FC-3 on 1×28×28")
     assert [rows[n][SHAPE] for n in ("conv1", "pool1", "conv2", "pool2", "flatten")] == [
-        "28×28×10",
-        "14×14×10",
-        "14×14×10",
-        "7×7×10",
+        "10×28×28",
+        "10×14×14",
+        "10×14×14",
+        "10×7×7",
         "490",
     ]
     assert rows["conv1"][PARAMS] == str((3 * 3 * 1 + 1) * 10) == "100"
@@ -71,7 +71,7 @@ def test_two_conv3_layers_with_pooling_and_fc3(view):
 def test_dilated_kernel(view):
     rows = show_example(view, "2×2 kernel, dilation 4, stride 2, pad 1 on 16×16")
     assert out_size(16, 2, s=2, p=1, d=4) == 7
-    assert rows["conv1"][SHAPE] == "7×7×1"
+    assert rows["conv1"][SHAPE] == "1×7×7"
     assert rows["conv1"][RF] == "5×5"  # a 2×2 kernel dilated by 4 spans 5 pixels
 
 
@@ -81,10 +81,10 @@ def test_lenet5_has_61706_parameters(view):
     conv1, conv2 = (5 * 5 * 1 + 1) * 6, (5 * 5 * 6 + 1) * 16
     fc = (16 * 5 * 5 + 1) * 120 + (120 + 1) * 84 + (84 + 1) * 10
     assert rows["total"][PARAMS] == f"{conv1 + conv2 + fc:,}" == "61,706"
-    assert rows["pool2"][SHAPE] == "5×5×16" and rows["flatten"][SHAPE] == "400"
+    assert rows["pool2"][SHAPE] == "16×5×5" and rows["flatten"][SHAPE] == "400"
     classic = show_example(view, "LeNet-5 as in 1998 (32×32, tanh, average pooling)")
     assert classic["total"][PARAMS] == "61,706"
-    assert classic["C1"][SHAPE] == "28×28×6" and classic["S2"][1] == "avg pool"
+    assert classic["C1"][SHAPE] == "6×28×28" and classic["S2"][1] == "avg pool"
     assert classic["C1"][1] == "conv + tanh"
 
 
@@ -118,12 +118,12 @@ def test_edited_spec_follows_the_standard_formulas(
     with qtbot.waitSignal(view.anatomy_updated, timeout=5000):
         view.editor.setPlainText(json.dumps(spec))  # as typed: the table follows
     rows = rows_by_name(view)
-    assert rows["c"][SHAPE] == f"{conv_side}×{conv_side}×{channels}"
+    assert rows["c"][SHAPE] == f"{channels}×{conv_side}×{conv_side}"
     assert rows["c"][PARAMS] == f"{(kernel * kernel * 3 + 1) * channels:,}"
     assert rows["c"][MACS] == f"{kernel * kernel * 3 * channels * conv_side**2:,}"
     span = dilation * (kernel - 1) + 1
     assert rows["c"][RF] == f"{span}×{span}"
-    assert rows["p"][SHAPE] == f"{pool_side}×{pool_side}×{channels}"
+    assert rows["p"][SHAPE] == f"{channels}×{pool_side}×{pool_side}"
     assert rows["p"][RF] == f"{span + 2 * stride}×{span + 2 * stride}"
     assert rows["p"][1] == "avg pool" and rows["p"][PARAMS] == "0"
     flat = channels * pool_side**2

@@ -248,7 +248,7 @@ def layer_lines(rows: SizeReport, cols: SizeReport, channels: int, filters: int)
     """The layer's numbers written out: output shape, parameters, multiply-adds."""
     n = layer_numbers(rows, cols, channels, filters)
     return [
-        f"output {n['height']}×{n['width']}×{filters} ({filters} filters, one map each)",
+        f"output {filters}×{n['height']}×{n['width']} ({filters} filters, one map each)",
         f"weights {rows.f}·{cols.f}·{channels}·{filters} = {n['weights']:,}, biases {filters}: "
         f"{n['parameters']:,} parameters",
         f"multiply-adds {n['height']}·{n['width']}·{n['weights']:,} = {n['macs']:,}",

@@ -120,8 +120,8 @@ def anatomy(spec: ModelSpec) -> Anatomy:
 
 
 def shape_text(shape: tuple[int, ...]) -> str:
-    """(C, H, W) → `H×W×C` (as a student writes it); (units,) → `units`."""
-    return f"{shape[1]}×{shape[2]}×{shape[0]}" if len(shape) == 3 else f"{shape[0]}"
+    """(C, H, W) → `C×H×W` (PyTorch's order, as everywhere in the workbench); (units,) → `units`."""
+    return "×".join(str(v) for v in shape)
 
 
 def type_text(row: LayerAnatomy) -> str:
@@ -142,7 +142,7 @@ def _optional(value: int | None) -> str:
 def table_rows(table: Anatomy) -> list[tuple[str, ...]]:
     """The rows the Anatomy view shows: the input, one per layer (and the flattening), totals."""
     c, h, w = table.input_shape
-    rows = [("input", "", "", "", "", "", f"{h}×{w}×{c}", "", "", "1×1")]
+    rows = [("input", "", "", "", "", "", shape_text(table.input_shape), "", "", "1×1")]
     previous: tuple[int, ...] = (c, h, w)
     for r in table.layers:
         if r.kind == "fc" and len(previous) == 3:
@@ -170,9 +170,13 @@ def table_rows(table: Anatomy) -> list[tuple[str, ...]]:
 def anatomy_table(table: Anatomy) -> str:
     """The anatomy as a fixed-width text table, the way a student would write it down."""
     head = ("layer", "type", "kernel", "stride", "pad", "dil", "output", "params", "MACs", "RF")
-    c, h, w = table.input_shape
-    rows = [("input", "", "", "", "", "", f"{h}×{w}×{c}", "", "", "1")]
+    rows = [("input", "", "", "", "", "", shape_text(table.input_shape), "", "", "1")]
+    previous: tuple[int, ...] = table.input_shape
     for r in table.layers:
+        if r.kind == "fc" and len(previous) == 3:
+            flat = f"{math.prod(previous):,}"
+            rows.append(("flatten", "flatten", "", "", "", "", flat, "0", "0", ""))
+        previous = r.output_shape
         kind = f"{r.pooling}pool" if r.kind == "pool" else r.kind
         rows.append(
             (
@@ -238,7 +242,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
             {"kind": "fc", "name": "output", "units": 10},
         ],
     },
-    "AlexNet's CONV1 on 227×227×3": {
+    "AlexNet's CONV1 on 3×227×227": {
         "name": "alexnet-conv1",
         "input_shape": [3, 227, 227],
         "layers": [
@@ -253,7 +257,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
             {"kind": "fc", "name": "fc", "units": 10},
         ],
     },
-    "Conv3-10, Pool2, Conv3-10, Pool2, FC-3 on 28×28×1": {
+    "Conv3-10, Pool2, Conv3-10, Pool2, FC-3 on 1×28×28": {
         "name": "small-cnn",
         "input_shape": [1, 28, 28],
         "classes": 3,

@@ -199,7 +199,7 @@ def inside_section(predictor, image: np.ndarray) -> InsideSection:
         out, inputs, kh, kw = weights.shape
         _, _, reading = filter_layout(out, inputs)
         caption = (
-            f"{out} filters of {kh}×{kw}×{inputs}: {reading}; blue negative, white 0, red positive"
+            f"{out} filters of {inputs}×{kh}×{kw}: {reading}; blue negative, white 0, red positive"
         )
         picture = draw.filter_image(weights, fit=(330, 450))
         filters.append(Figure(f"{name} filters", draw.png_bytes(picture), caption))

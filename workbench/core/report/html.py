@@ -8,6 +8,7 @@ import json
 import math
 import struct
 
+from workbench.core.model.anatomy import shape_text
 from workbench.core.report.images import boxed_image, png_bytes
 from workbench.core.report.sections import (
     SECTION_TITLES,
@@ -117,14 +118,9 @@ def _percent(value: float | None) -> str:
 
 def model_html(section: ModelSection) -> str:
     table = section.anatomy
-    c, h, w = table.input_shape
-    rows = [["input", "", "", "", "", f"{h}×{w}×{c}", "", "", "1"]]
+    rows = [["input", "", "", "", "", shape_text(table.input_shape), "", "", "1"]]
     for r in table.layers:
-        shape = (
-            f"{r.output_shape[1]}×{r.output_shape[2]}×{r.output_shape[0]}"
-            if len(r.output_shape) == 3
-            else str(r.output_shape[0])
-        )
+        shape = shape_text(r.output_shape)
         kind = f"{r.pooling} pool" if r.kind == "pool" else r.kind
         kind += "" if r.activation == "none" else f" + {r.activation}"
         rows.append(
@@ -161,8 +157,8 @@ def model_html(section: ModelSection) -> str:
         f"{section.spec.activation} activations, {section.spec.pooling} pooling, "
         f"{table.parameters:,} parameters.</p>"
         f"<h3>Anatomy</h3>{_table(head, rows, 2, 'anatomy')}"
-        '<p class="caption">Output shapes are height×width×channels; MACs are the '
-        "multiply-accumulates for one image; RF is the receptive field in input pixels.</p>"
+        '<p class="caption">Output shapes are channels×height×width, PyTorch\'s order; MACs are '
+        "the multiply-accumulates for one image; RF is the receptive field in input pixels.</p>"
         f"<h3>Where it came from</h3>{origin}"
         f'<h3>Spec</h3><p class="caption"><code>{spec}</code></p>'
     )

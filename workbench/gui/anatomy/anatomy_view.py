@@ -273,7 +273,7 @@ class AnatomyView(QWidget):
             out, inputs, kh, kw = weights.shape
             _, _, reading = filter_layout(out, inputs)
             title = QLabel(
-                f"<b>{name}</b>: {out} filters of {kh}×{kw}×{inputs} ({reading}; blue "
+                f"<b>{name}</b>: {out} filters of {inputs}×{kh}×{kw} ({reading}; blue "
                 f"negative, white 0, red positive, up to ±{np.abs(weights).max():.2f})"
             )
             title.setWordWrap(True)
