@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from workbench.core import paths
-from workbench.core.recognition.explanation import occluded_copies, occlusion_map
+from workbench.core.recognition.explanation import Evidence, occluded_copies, occlusion_map
 from workbench.core.recognition.predictor import Predictor
 from workbench.core.recognition.preprocessing import to_mnist
 
@@ -55,6 +57,7 @@ def test_covering_the_hottest_region_lowers_the_top1_probability(predictor):
     covered = image.copy()
     covered[top:bottom, left:right] = 0.0
     after = predictor.predict(covered[None], activations=False).probabilities[0, result.first]
+
     # A confident model stays near 1.0 in probability; the evidence (log-odds) must clearly drop.
     def log_odds(p: float) -> float:
         p = min(max(float(p), 1e-12), 1 - 1e-12)
@@ -90,6 +93,68 @@ def test_every_pixel_is_covered_equally_often():
     assert len(copies) == len(corners) == (28 + 4) ** 2
     covered = (copies == 0).sum(axis=0)
     assert covered.min() == covered.max() == 25
+
+
+class FixedOdds:
+    """A predictor whose answers are set by the test: the original image, then every copy."""
+
+    def __init__(self, original: list[float], occluded: list[float]):
+        self.original, self.occluded = original, occluded
+
+    def predict(self, images, activations=True):
+        rows = [self.original] + [self.occluded] * (len(images) - 1)
+        return SimpleNamespace(probabilities=np.array(rows, np.float32))
+
+
+def test_evidence_is_the_predictors_odds_change_in_bits():
+    # 7 at 90 % (odds 9 : 1), 1 at 6 %; every occluded copy: 7 at 50 %, 1 at 40 % (odds 2 : 3).
+    original = [0.0] * 10
+    original[7], original[1], original[0] = 0.9, 0.06, 0.04
+    occluded = [0.0] * 10
+    occluded[7], occluded[1], occluded[0] = 0.5, 0.4, 0.1
+    result = occlusion_map(np.ones((28, 28), np.float32), FixedOdds(original, occluded))
+    assert (result.first, result.second) == (7, 1)
+    lost, gained = result.evidence_for_first(), result.evidence_for_second()
+    assert lost.bits == pytest.approx(math.log2(9), abs=1e-4)  # odds 9 → 1
+    assert lost.factor == pytest.approx(9, rel=1e-4) and lost.band == "some"
+    assert gained.factor == pytest.approx((0.4 / 0.6) / (0.06 / 0.94), rel=1e-4)  # ≈ 10.4
+    assert gained.text("higher") == "some: odds about 10× higher (3.4 bits)"
+
+
+def test_evidence_bands_read_like_jeffreys_scale():
+    def band(factor: float) -> str:
+        return Evidence.from_log_odds(math.log(factor)).band
+
+    assert [band(f) for f in (1.0, 2.9, 3.1, 29, 31, 999, 1001, 1e12)] == [
+        "none",
+        "none",
+        "some",
+        "some",
+        "strong",
+        "strong",
+        "decisive",
+        "decisive",
+    ]
+    assert Evidence.from_log_odds(math.log(2)).bits == pytest.approx(1.0)
+    assert Evidence.from_log_odds(-3.0).bits == 0.0  # covering it helped: no evidence lost
+    assert (
+        Evidence.from_log_odds(math.log(2.5)).text("lower")
+        == "none: odds under 3× lower (1.3 bits)"
+    )
+    huge = Evidence.from_log_odds(math.log(203_022_173_569))  # the number a student could not read
+    assert huge.text("lower") == "decisive: odds over 1,000× lower (38 bits)"
+
+
+def test_a_confident_digit_is_described_without_huge_numbers(predictor):
+    result = occlusion_map(seven(), predictor)
+    for evidence in (result.evidence_for_first(), result.evidence_for_second()):
+        text = evidence.text("lower")
+        assert text.startswith(evidence.band + ": odds ")
+        numbers = [float(n.replace(",", "")) for n in re.findall(r"[\d,]+(?:\.\d+)?", text)]
+        assert all(n <= 1000 for n in numbers), text
+    assert result.evidence_for_first().bits == pytest.approx(
+        float(result.support.max()) / math.log(2), rel=1e-6
+    )
 
 
 def test_bad_arguments_are_refused(predictor):

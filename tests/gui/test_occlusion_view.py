@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 
@@ -17,6 +19,12 @@ def test_why_shows_the_occlusion_map_and_covering_its_hottest_region_lowers_top1
     occlusion = window.last_occlusion
     assert occlusion.first == 7
     assert panel.legend.isVisibleTo(panel) and "evidence for 7" in panel.legend.text()
+    # The strength on a scale a student reads: a band and bits, never a twelve-digit factor.
+    lost = occlusion.evidence_for_first()
+    assert f"{lost.band}: odds" in panel.legend.text() and "bits" in panel.legend.text()
+    shown = re.sub(r"<[^>]+>", "", panel.legend.text())  # the words, not the markup
+    numbers = re.findall(r"\d[\d,]*", shown)
+    assert numbers and all(int(n.replace(",", "")) <= 1000 for n in numbers), shown
     image = window.current_input()[0]
     top, left, bottom, right = occlusion.hottest_box()
     covered = image.copy()
@@ -42,3 +50,23 @@ def test_the_map_follows_new_strokes_and_hides_when_toggled_off(window, qtbot, d
     assert not window.draw_view.panel.why_button.isChecked()
     panel = window.draw_view.panel
     assert not panel.legend.isVisibleTo(panel)
+
+
+def test_one_click_on_the_panel_switches_the_map_off_and_the_setting_is_kept(
+    window, qtbot, draw_digit
+):
+    panel = window.draw_view.panel
+    draw_digit(window.draw_view.canvas, 7)
+    assert "Show" in panel.why_button.text()
+    panel.why_button.click()
+    qtbot.waitUntil(lambda: panel.legend.isVisibleTo(panel), timeout=5000)
+    assert "Hide" in panel.why_button.text()
+    assert window.settings.value("view/why") in (True, "true")
+    panel.why_button.click()  # the same button, once more: off
+    assert not panel.legend.isVisibleTo(panel) and "Show" in panel.why_button.text()
+    assert not window.why_action.isChecked() and not window.load_view.panel.why_button.isChecked()
+    assert window.settings.value("view/why") in (False, "false")
+    preview = panel.preview.image()
+    assert preview.format() == preview.Format.Format_Grayscale8  # the plain input again
+    window.why_action.trigger()  # the menu switch keeps the panel's button in step
+    assert panel.why_button.isChecked() and "Hide" in panel.why_button.text()

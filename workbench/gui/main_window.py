@@ -164,14 +164,11 @@ class MainWindow(WindowMenus, QMainWindow):
     def set_why(self, on: bool) -> None:
         """Show or hide the occlusion map over the 28×28 input."""
         on = bool(on)
-        for control in (
-            self.draw_view.panel.why_button,
-            self.load_view.panel.why_button,
-            self.why_action,
-        ):
-            control.blockSignals(True)
-            control.setChecked(on)
-            control.blockSignals(False)
+        self.draw_view.panel.set_why_checked(on)
+        self.load_view.panel.set_why_checked(on)
+        blocked = self.why_action.blockSignals(True)
+        self.why_action.setChecked(on)
+        self.why_action.blockSignals(blocked)
         self.settings.setValue("view/why", on)
         if on:
             self._occlusion_timer.start(0)

@@ -2,9 +2,51 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
+
+# Jeffreys-style bands over how many times the odds change: (lowest factor, name), strongest first.
+BANDS = ((1000.0, "decisive"), (30.0, "strong"), (3.0, "some"), (0.0, "none"))
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """How far covering part of the input moves a digit's odds, in bits (log2 of the factor).
+
+    One bit doubles (or halves) the odds; 10 bits is about a thousand times.
+    """
+
+    bits: float
+
+    @classmethod
+    def from_log_odds(cls, change: float) -> Evidence:
+        """From a change of natural log-odds (as Occlusion stores them); negatives count as 0."""
+        return cls(max(float(change), 0.0) / math.log(2))
+
+    @property
+    def factor(self) -> float:
+        """How many times the odds change: 2 ** bits."""
+        return 2.0 ** min(self.bits, 1000.0)
+
+    @property
+    def band(self) -> str:
+        """ "decisive" (over 1000×), "strong" (30–1000×), "some" (3–30×) or "none" (under 3×)."""
+        return next(name for low, name in BANDS if self.factor >= low)
+
+    def factor_text(self) -> str:
+        """The factor as a student reads it: 'under 3×', 'about 12×', 'over 1,000×'."""
+        if self.band == "decisive":
+            return "over 1,000×"
+        if self.band == "none":
+            return "under 3×"
+        return f"about {self.factor:,.0f}×"
+
+    def text(self, direction: str) -> str:
+        """'decisive: odds over 1,000× lower (37 bits)'; `direction` is 'lower' or 'higher'."""
+        bits = f"{self.bits:.1f}" if self.bits < 10 else f"{self.bits:.0f}"
+        return f"{self.band}: odds {self.factor_text()} {direction} ({bits} bits)"
 
 
 @dataclass(frozen=True)
@@ -26,6 +68,14 @@ class Occlusion:
     support: np.ndarray  # float32 [H, W]
     favour_second: np.ndarray  # float32 [H, W]
     patch: int
+
+    def evidence_for_first(self) -> Evidence:
+        """What covering the most telling part of the input costs the top-1 digit."""
+        return Evidence.from_log_odds(float(self.support.max()))
+
+    def evidence_for_second(self) -> Evidence:
+        """What hiding the part that most favours the top-2 digit gains it."""
+        return Evidence.from_log_odds(float(self.favour_second.max()))
 
     def hottest(self) -> tuple[int, int]:
         """(row, column) of the pixel whose neighbourhood matters most for the top-1 digit."""

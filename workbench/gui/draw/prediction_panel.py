@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
@@ -23,6 +21,12 @@ SECOND = QColor(150, 170, 200)
 UNSURE = QColor(200, 120, 40)
 DEFAULT_THRESHOLD = 0.6
 PREVIEW_SCALE = 6
+WHY_OFF = "Why this digit? Show the occlusion map"
+WHY_ON = "Hide the occlusion map"
+EVIDENCE_SCALE = (
+    "Evidence: none (odds under 3×), some (3–30×), strong (30–1000×), decisive (over 1000×); "
+    "1 bit doubles the odds."
+)
 
 
 class TopTwoBars(QWidget):
@@ -168,12 +172,13 @@ class PredictionPanel(QWidget):
         self.preview = InputPreview()
         caption = QLabel("What the network sees (28×28)")
         caption.setStyleSheet("color: #444;")
-        self.why_button = QPushButton("Why this digit?")
+        self.why_button = QPushButton(WHY_OFF)
         self.why_button.setCheckable(True)
         self.why_button.setToolTip(
-            "Occlusion map: cover each part of the input and see what happens to the top two digits"
+            "Occlusion map: cover each part of the input and see what happens to the top two "
+            "digits. Click again to switch it off."
         )
-        self.why_button.toggled.connect(self.why_toggled)
+        self.why_button.toggled.connect(self._on_why_button_toggled)
         self.legend = QLabel()
         self.legend.setWordWrap(True)
         self.legend.setVisible(False)
@@ -214,18 +219,15 @@ class PredictionPanel(QWidget):
         if occlusion is None:
             self.legend.setVisible(False)
             return
-        drop = math.exp(max(float(occlusion.support.max()), 0.0))
-        rise = math.exp(max(float(occlusion.favour_second.max()), 0.0))
-        self.legend.setText(
-            f"<span style='color:#eb2d1e'>■</span> red: evidence for {occlusion.first} "
-            f"(covering it: odds up to {_times(drop)} lower)"
-            f"<br><span style='color:#2882ff'>■</span> blue: hiding it favours "
-            f"{occlusion.second} (odds up to {_times(rise)} higher)"
-        )
+        self.legend.setText(legend_html(occlusion))
         self.legend.setVisible(True)
 
     def set_why_checked(self, checked: bool) -> None:
+        """Set the switch without emitting why_toggled (the window keeps every switch in step)."""
+        blocked = self.why_button.blockSignals(True)
         self.why_button.setChecked(checked)
+        self.why_button.blockSignals(blocked)
+        self.why_button.setText(WHY_ON if checked else WHY_OFF)
 
     # -- queries --------------------------------------------------------------------------------
 
@@ -240,6 +242,10 @@ class PredictionPanel(QWidget):
         return None if self._top is None else self._top[0][0]
 
     # -- internals ------------------------------------------------------------------------------
+
+    def _on_why_button_toggled(self, checked: bool) -> None:
+        self.why_button.setText(WHY_ON if checked else WHY_OFF)
+        self.why_toggled.emit(checked)
 
     def _show(self) -> None:
         top = self._top
@@ -273,6 +279,14 @@ class PredictionPanel(QWidget):
             self.big.setStyleSheet(f"color: {colour.name()};")
 
 
-def _times(factor: float) -> str:
-    """A likelihood ratio for people: '×3.2', '×40', '×1,200'."""
-    return f"×{factor:.1f}" if factor < 10 else f"×{factor:,.0f}"
+def legend_html(occlusion) -> str:
+    """The two colours of the map and how strong each effect is, on the evidence scale."""
+    lost = occlusion.evidence_for_first().text("lower")
+    gained = occlusion.evidence_for_second().text("higher")
+    return (
+        f"<span style='color:#eb2d1e'>■</span> red: ink that is evidence for {occlusion.first}; "
+        f"covering the strongest part: <b>{lost}</b>"
+        f"<br><span style='color:#2882ff'>■</span> blue: hiding it favours {occlusion.second}; "
+        f"at most <b>{gained}</b>"
+        f"<br><span style='color:#666'>{EVIDENCE_SCALE}</span>"
+    )
