@@ -52,18 +52,21 @@ def test_one_tile_per_map_of_every_layer_of_the_loaded_model(window, predictor):
 def test_maps_follow_the_drawing_on_one_scale_per_layer(window, qtbot, draw_digit):
     view = window.feature_view
     assert all(section.values is None for section in view.sections.values())
-    assert view.hint.isVisibleTo(view)
+    # Before any input: one placeholder line, no empty frames of tiles.
+    assert view.hint.isVisibleTo(view) and not view.scroll.isVisibleTo(view)
+    assert "draw or load a digit" in view.hint.text().lower()
     draw_digit(window.draw_view.canvas, 7)
     conv1 = view.sections["conv1"]
     assert conv1.values is not None and conv1.values.shape[0] == 6
     low, high, _ = conv1.scale
     assert low <= conv1.values.min() and high == pytest.approx(conv1.values.max())
-    assert not view.hint.isVisibleTo(view)
+    assert not view.hint.isVisibleTo(view) and view.scroll.isVisibleTo(view)
     before = conv1.values.copy()
     window.draw_view.canvas.draw_stroke([(0.3, 0.55), (0.7, 0.55)])  # a cross bar: 7 → changes
     assert not np.array_equal(before, view.sections["conv1"].values)
     window.draw_view.canvas.clear()
     assert view.sections["conv1"].values is None
+    assert view.hint.isVisibleTo(view) and not view.scroll.isVisibleTo(view)
 
 
 def test_clicking_a_map_shows_it_large_with_its_values(window, qtbot, draw_digit):

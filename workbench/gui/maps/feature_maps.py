@@ -25,6 +25,8 @@ __all__ = [
     "layer_infos",
 ]
 
+EMPTY_TEXT = "Draw or load a digit to see every layer's activations."
+
 
 @dataclass(frozen=True)
 class LayerInfo:
@@ -119,10 +121,12 @@ class FeatureMapsView(QWidget):
         self._detail_target: tuple[str, int] | None = None
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        self.hint = QLabel("Draw a digit, or select one in Load, to see what every layer computes.")
+        # Before any input: one clean line in place of empty frames (the maps come with a digit).
+        self.hint = QLabel(EMPTY_TEXT)
         self.hint.setWordWrap(True)
-        self.hint.setStyleSheet("color: #555; padding: 4px;")
-        outer.addWidget(self.hint)
+        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.hint.setStyleSheet("color: #666; font-size: 11pt; padding: 24px;")
+        outer.addWidget(self.hint, 1)
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
         self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -133,7 +137,8 @@ class FeatureMapsView(QWidget):
         self._layout.setSpacing(2)
         self._layout.addStretch(1)
         self.scroll.setWidget(self.content)
-        outer.addWidget(self.scroll)
+        self.scroll.setVisible(False)
+        outer.addWidget(self.scroll, 1)
 
     # -- setters --------------------------------------------------------------------------------
 
@@ -184,7 +189,9 @@ class FeatureMapsView(QWidget):
     # -- internals ------------------------------------------------------------------------------
 
     def _render(self, image: np.ndarray | None, prediction) -> None:
-        self.hint.setVisible(image is None or prediction is None)
+        empty = image is None or prediction is None
+        self.hint.setVisible(empty)
+        self.scroll.setVisible(not empty)
         if image is None or prediction is None:
             for section in self.sections.values():
                 section.set_values(None)
