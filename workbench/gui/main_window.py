@@ -30,7 +30,7 @@ from workbench.gui.window_settings import app_settings, restore_settings, save_s
 
 log = logging.getLogger(__name__)
 # Built on first view: they import pyqtgraph (about a second), which the window must not wait for.
-LAZY_TABS = {TRAIN: "Train", EVALUATE: "Evaluate", ANATOMY: "Anatomy", LAB: "Lab"}
+LAZY_TABS = {index: menus.VIEW_TITLES[index] for index in (TRAIN, EVALUATE, ANATOMY, LAB)}
 
 
 class MainWindow(WindowMenus, QMainWindow):
@@ -67,8 +67,8 @@ class MainWindow(WindowMenus, QMainWindow):
         self.draw_view = DrawView()
         self.load_view = LoadView()
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.draw_view, "Draw")
-        self.tabs.addTab(self.load_view, "Load")
+        self.tabs.addTab(self.draw_view, menus.VIEW_TITLES[DRAW])
+        self.tabs.addTab(self.load_view, menus.VIEW_TITLES[LOAD])
         self.train_view = self.evaluate_view = self.anatomy_view = self.lab_view = None
         for title in LAZY_TABS.values():
             self.tabs.addTab(QWidget(), title)
@@ -135,7 +135,7 @@ class MainWindow(WindowMenus, QMainWindow):
 
     def open_image(self, path: str | Path) -> bool:
         self.tabs.setCurrentIndex(LOAD)
-        self.settings.setValue("files/image_dir", str(Path(path).parent))
+        self._remember_image_folder(path)
         if not self.load_view.open_path(path):
             self.statusBar().showMessage("Still reading the previous image…", 3000)
             return False

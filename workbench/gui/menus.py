@@ -5,17 +5,27 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import QStandardPaths
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from workbench import __version__
 from workbench.core import paths
+from workbench.core.guide import VIEWS
 from workbench.core.model.quantize import int8_sibling, is_int8_path
 from workbench.gui.load.load_view import IMAGE_FILTER, sample_title
 from workbench.gui.widgets.export_image import ask_png_path, copy_widget, save_widget_png
 from workbench.gui.widgets.model_choice import ModelMenu, ask_model_path, describe_model
 
 DRAW, LOAD, TRAIN, EVALUATE, ANATOMY, LAB = 0, 1, 2, 3, 4, 5
+VIEW_TITLES = VIEWS  # the tabs' titles, in this order (the guide has a page for each)
+
+
+def _in_package(folder: Path) -> bool:
+    """True for the installed package's own folders (the samples, the shipped models)."""
+    folder = folder.resolve()
+    package = (paths.PACKAGE_DIR.resolve(), paths.ASSETS_DIR.resolve())
+    return any(folder.is_relative_to(inside) for inside in package)
 
 
 def sample_files() -> list[Path]:
@@ -93,10 +103,18 @@ class WindowMenus:
         bar.addMenu(self.model_menu)
 
         view = bar.addMenu("&View")
-        self._action(view, "&Draw", lambda: self.tabs.setCurrentIndex(DRAW), "Ctrl+1")
-        self._action(view, "&Load", lambda: self.tabs.setCurrentIndex(LOAD), "Ctrl+2")
+        self.view_actions = []
+        for index, title in enumerate(VIEW_TITLES):
+            action = self._action(
+                view, f"&{title}", lambda _=False, i=index: self.tabs.setCurrentIndex(i)
+            )
+            action.setShortcut(QKeySequence(f"Ctrl+{index + 1}"))
+            self.view_actions.append(action)
+        view.addSeparator()
         toggle = self.feature_dock.toggleViewAction()
-        toggle.setShortcut(QKeySequence("Ctrl+3"))
+        toggle.setText("&Feature maps")
+        toggle.setShortcut(QKeySequence("Ctrl+Shift+M"))
+        toggle.setStatusTip("Show or hide the feature-map dock")
         view.addAction(toggle)
         self.why_action = self._action(
             view, "&Why this digit?", self.set_why, "Ctrl+I", "Occlusion map over the 28×28 input"
@@ -104,12 +122,32 @@ class WindowMenus:
         self.why_action.setCheckable(True)
 
         help_menu = bar.addMenu("&Help")
+        self.guide = None  # built on first use
+        self.guide_action = self._action(
+            help_menu,
+            "&Guide",
+            self._on_guide_triggered,
+            QKeySequence.StandardKey.HelpContents,
+            "What each view shows, what to try, and the homework question it answers",
+        )
+        self.guide_action.setShortcut(QKeySequence("F1"))
         self._action(help_menu, "&About", self._on_about_triggered)
 
     # -- files, clipboard, export ---------------------------------------------------------------
 
     def _image_folder(self) -> str:
-        return str(self.settings.value("files/image_dir", str(Path.home())))
+        """Where the file dialogs open: the user's last image folder, else Pictures, else home;
+        never a folder inside the installed package (File → Open sample is for the samples)."""
+        last = str(self.settings.value("files/image_dir", "") or "")
+        if last and Path(last).is_dir() and not _in_package(Path(last)):
+            return last
+        pictures = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.PicturesLocation)
+        return pictures if pictures and Path(pictures).is_dir() else str(Path.home())
+
+    def _remember_image_folder(self, path: str | Path) -> None:
+        folder = Path(path).resolve().parent
+        if not _in_package(folder):
+            self.settings.setValue("files/image_dir", str(folder))
 
     def _on_open_image_triggered(self) -> None:
         name, _ = QFileDialog.getOpenFileName(
@@ -164,6 +202,17 @@ class WindowMenus:
 
     def _on_export_saved(self, path: Path) -> None:
         self.statusBar().showMessage(f"Saved {path}", 5000)
+
+    def _on_guide_triggered(self) -> None:
+        """Open the guide at the page of the current tab."""
+        from workbench.gui.widgets.guide_dialog import GuideDialog
+
+        if self.guide is None:
+            self.guide = GuideDialog(self)
+        self.guide.show_page(self.tabs.tabText(self.tabs.currentIndex()).replace("&", ""))
+        self.guide.show()
+        self.guide.raise_()
+        self.guide.activateWindow()
 
     def _on_about_triggered(self) -> None:
         QMessageBox.about(
