@@ -18,10 +18,10 @@ def test_why_shows_the_occlusion_map_and_covering_its_hottest_region_lowers_top1
     qtbot.waitUntil(lambda: window.last_occlusion is not None, timeout=5000)
     occlusion = window.last_occlusion
     assert occlusion.first == 7
-    assert panel.legend.isVisibleTo(panel) and "evidence for 7" in panel.legend.text()
+    assert panel.legend.isVisibleTo(panel) and "ink for 7" in panel.legend.text()
     # The strength on a scale a student reads: a band and bits, never a twelve-digit factor.
     lost = occlusion.evidence_for_first()
-    assert f"{lost.band}: odds" in panel.legend.text() and "bits" in panel.legend.text()
+    assert f"{lost.band}, odds" in panel.legend.text() and "bits" in panel.legend.text()
     shown = re.sub(r"<[^>]+>", "", panel.legend.text())  # the words, not the markup
     numbers = re.findall(r"\d[\d,]*", shown)
     assert numbers and all(int(n.replace(",", "")) <= 1000 for n in numbers), shown

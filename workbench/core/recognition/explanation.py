@@ -44,9 +44,9 @@ class Evidence:
         return f"about {self.factor:,.0f}×"
 
     def text(self, direction: str) -> str:
-        """'decisive: odds over 1,000× lower (37 bits)'; `direction` is 'lower' or 'higher'."""
+        """'decisive, odds over 1,000× lower (37 bits)'; `direction` is 'lower' or 'higher'."""
         bits = f"{self.bits:.1f}" if self.bits < 10 else f"{self.bits:.0f}"
-        return f"{self.band}: odds {self.factor_text()} {direction} ({bits} bits)"
+        return f"{self.band}, odds {self.factor_text()} {direction} ({bits} bits)"
 
 
 @dataclass(frozen=True)

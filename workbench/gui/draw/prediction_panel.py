@@ -24,8 +24,10 @@ PREVIEW_SCALE = 6
 WHY_OFF = "Why this digit? Show the occlusion map"
 WHY_ON = "Hide the occlusion map"
 EVIDENCE_SCALE = (
-    "Evidence: none (odds under 3×), some (3–30×), strong (30–1000×), decisive (over 1000×); "
-    "1 bit doubles the odds."
+    "Red: ink that is evidence for the top digit; covering its strongest part lowers that "
+    "digit's odds. Blue: ink whose hiding makes the second digit more likely.\n"
+    "Evidence: none (odds change under 3×), some (3–30×), strong (30–1000×), decisive (over "
+    "1000×); one bit doubles the odds."
 )
 
 
@@ -181,6 +183,7 @@ class PredictionPanel(QWidget):
         self.why_button.toggled.connect(self._on_why_button_toggled)
         self.legend = QLabel()
         self.legend.setWordWrap(True)
+        self.legend.setToolTip(EVIDENCE_SCALE)
         self.legend.setVisible(False)
 
         head = QHBoxLayout()
@@ -284,9 +287,6 @@ def legend_html(occlusion) -> str:
     lost = occlusion.evidence_for_first().text("lower")
     gained = occlusion.evidence_for_second().text("higher")
     return (
-        f"<span style='color:#eb2d1e'>■</span> red: ink that is evidence for {occlusion.first}; "
-        f"covering the strongest part: <b>{lost}</b>"
-        f"<br><span style='color:#2882ff'>■</span> blue: hiding it favours {occlusion.second}; "
-        f"at most <b>{gained}</b>"
-        f"<br><span style='color:#666'>{EVIDENCE_SCALE}</span>"
+        f"<span style='color:#eb2d1e'>■</span> ink for {occlusion.first} · covering it: {lost}"
+        f"<br><span style='color:#2882ff'>■</span> hiding it favours {occlusion.second}: {gained}"
     )

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
+    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -134,10 +135,17 @@ class LoadView(QWidget):
         column.addSpacing(12)
         column.addWidget(fixes)
         column.addStretch(1)
+        # Scrolls, rather than heightening the window on a 720-pixel screen.
+        side_area = QScrollArea()
+        side_area.setWidget(side)
+        side_area.setWidgetResizable(True)
+        side_area.setFrameShape(QFrame.Shape.NoFrame)
+        side_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        side_area.setFixedWidth(PANEL_WIDTH + side_area.verticalScrollBar().sizeHint().width())
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(left, 1)
-        layout.addWidget(side)
+        layout.addWidget(side_area)
 
         self.setAcceptDrops(True)
         self.open_button.setToolTip("Open a photo or scan (Ctrl+O)")

@@ -64,6 +64,7 @@ class EpochScrubber(QWidget):
 
         self.heading = QLabel("Select a run with checkpoints to watch its filters form.")
         self.heading.setStyleSheet("font-size: 12pt;")
+        self.heading.setWordWrap(True)  # a long run name must not widen the window
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setMinimum(1)
         self.slider.setPageStep(1)
