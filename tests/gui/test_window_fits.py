@@ -71,6 +71,9 @@ def test_every_view_fits_without_growing_the_window(
     window.tabs.setCurrentIndex(TRAIN)
     view = window.train_view
     assert_fits(window, size, "Train")
+    # The window checks the folder with checksums first (generated digits fail them); a new
+    # source given while that check runs would be dropped, so wait for it.
+    qtbot.waitUntil(lambda: not view.data_panel.is_busy(), timeout=30_000)
     view.set_data_source(tiny_mnist_dir, verify=False)
     qtbot.waitUntil(view.data_panel.is_ready, timeout=30_000)
     config = dataclasses.replace(
