@@ -9,7 +9,6 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
-    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -29,6 +28,7 @@ from workbench.gui.jobs.stream_worker import StreamJob
 from workbench.gui.load.digit_strip import TEXT_H, TILE, DigitStrip
 from workbench.gui.load.photo_view import PhotoView
 from workbench.gui.widgets.qt_numpy import grey_from_qimage, qimage_from_grey
+from workbench.gui.widgets.side_column import scrolling_column
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp);;All files (*)"
 PANEL_WIDTH = 300
@@ -128,24 +128,16 @@ class LoadView(QWidget):
         left.addWidget(self.reading)
         left.addWidget(self.strip_area)
         side = QWidget()
-        side.setFixedWidth(PANEL_WIDTH)
         column = QVBoxLayout(side)
         column.setContentsMargins(8, 4, 4, 4)
         column.addWidget(self.panel)
         column.addSpacing(12)
         column.addWidget(fixes)
         column.addStretch(1)
-        # Scrolls, rather than heightening the window on a 720-pixel screen.
-        side_area = QScrollArea()
-        side_area.setWidget(side)
-        side_area.setWidgetResizable(True)
-        side_area.setFrameShape(QFrame.Shape.NoFrame)
-        side_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        side_area.setFixedWidth(PANEL_WIDTH + side_area.verticalScrollBar().sizeHint().width())
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(left, 1)
-        layout.addWidget(side_area)
+        layout.addWidget(scrolling_column(side, PANEL_WIDTH))  # fits a 720-pixel screen
 
         self.setAcceptDrops(True)
         self.open_button.setToolTip("Open a photo or scan (Ctrl+O)")

@@ -44,6 +44,7 @@ from workbench.gui.train.run_actions import RunActions
 from workbench.gui.train.runs_table import RunsPanel
 from workbench.gui.train.train_form import TrainForm
 from workbench.gui.train.training_queue import TrainingQueue
+from workbench.gui.widgets.side_column import scrolling_column
 
 CURVE_INTERVAL = 0.2  # seconds between two redraws of the live curves
 FRAME_MS = 100  # while training, the view draws what changed at most this often
@@ -80,7 +81,6 @@ class TrainView(RunActions, QWidget):
 
         self.data_panel = DataPanel(self.source.folder, verify)
         self.form = TrainForm()
-        self.form.setFixedWidth(330)
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
         self.progress.setFormat("No run is training")
@@ -105,7 +105,7 @@ class TrainView(RunActions, QWidget):
         column.addWidget(self.note)
         column.addWidget(right, 1)
         body = QHBoxLayout()
-        body.addWidget(self.form)
+        body.addWidget(scrolling_column(self.form, 330))  # fits a 720-pixel screen
         body.addLayout(column, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.data_panel)
