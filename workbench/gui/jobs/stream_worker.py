@@ -132,6 +132,13 @@ class StreamJob(QObject):
         thread = self._thread
         thread.quit()
         stopped = thread.wait(milliseconds)
+        if not stopped:
+            # One step that cannot be interrupted (drawing a data set, say) is still running:
+            # a QThread destroyed while it runs aborts the whole process, so wait it out.
+            log.warning(
+                "a background step outlived the cancel by %d ms; waiting for it", milliseconds
+            )
+            thread.wait()
         self._release()
         return stopped
 
