@@ -5,18 +5,29 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import InitVar, dataclass
 from typing import Any
 
 from workbench.core.model.spec import ModelSpec, preset
 
 OPTIMIZERS = ("sgd", "adam")
 SCHEDULES = ("constant", "cosine", "onecycle")
+# The augmentation families and their strengths: 0 off, 1 recommended, up to MAX_STRENGTH.
+FAMILIES = ("affine", "stretch", "elastic", "lowres")
+MAX_STRENGTH = 2.0  # the same bound as core/training/augmentation.py (which needs torch)
+# What `augment: true` meant before the families had strengths (and `--augment` means now).
+CLASSIC_STRENGTHS = {"affine": 1.0, "stretch": 0.0, "elastic": 0.0, "lowres": 0.0}
+NO_AUGMENTATION = dict.fromkeys(FAMILIES, 0.0)
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Defaults: the LeNet-5 recipe that passes 99 % validation accuracy on MNIST in 8 epochs."""
+    """Defaults: the LeNet-5 recipe that passes 99 % validation accuracy on MNIST in 8 epochs.
+
+    `augment=True/False` (the old on/off flag, still read from old history files) is a
+    shorthand: False turns every family off, True turns on the classic affine family when no
+    strength is set.
+    """
 
     preset: str = "lenet5"
     activation: str = "relu"
@@ -30,21 +41,44 @@ class TrainConfig:
     epochs: int = 8
     seed: int = 0
     val_size: int = 5000
-    augment: bool = True
+    affine: float = 1.0  # rotation, shift, scale, shear, stroke width, blur
+    stretch: float = 0.0  # independent x/y scale, digits stretched to fill a box
+    elastic: float = 0.0  # a smoothed random displacement field
+    lowres: float = 0.0  # down to 7-14 px and back up
     schedule: str = "onecycle"
     threads: int | None = None
     device: str = "cpu"
+    augment: InitVar[bool | None] = None
+
+    def __post_init__(self, augment: bool | None) -> None:
+        if augment is False:
+            for name in FAMILIES:
+                object.__setattr__(self, name, 0.0)
+        elif augment and not self.augmented:
+            object.__setattr__(self, "affine", 1.0)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> TrainConfig:
-        """A config from its saved form (history.json, the training pipe), ignoring keys this
-        version lacks."""
+        """A config from its saved form (history.json, the training pipe, a model card),
+        ignoring keys this version lacks; an old `augment: true/false` maps to strengths."""
         names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
+        values = {k: v for k, v in data.items() if k in names}
+        if "augment" in data and not any(name in data for name in FAMILIES):
+            values.update(CLASSIC_STRENGTHS if data["augment"] else NO_AUGMENTATION)
+        return cls(**values)
 
     def to_dict(self) -> dict[str, Any]:
         """The saved form: plain JSON values, every field."""
         return dataclasses.asdict(self)
+
+    @property
+    def strengths(self) -> dict[str, float]:
+        """Each augmentation family's strength."""
+        return {name: float(getattr(self, name)) for name in FAMILIES}
+
+    @property
+    def augmented(self) -> bool:
+        return any(value > 0 for value in self.strengths.values())
 
     def model_spec(self) -> ModelSpec:
         if self.spec is not None:
@@ -61,4 +95,15 @@ class TrainConfig:
             raise ValueError(f"the learning rate must be a positive number, not {rate!r}")
         if not (self.batch_size > 0 and self.epochs > 0):
             raise ValueError("batch size and epochs must be positive")
+        for name in FAMILIES:
+            value = getattr(self, name)
+            if not (
+                isinstance(value, (int, float))
+                and not isinstance(value, bool)
+                and 0.0 <= value <= MAX_STRENGTH
+            ):
+                raise ValueError(
+                    f"augmentation strength {name} must be a number from 0 to "
+                    f"{MAX_STRENGTH:g}, not {value!r}"
+                )
         self.model_spec()
