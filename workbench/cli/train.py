@@ -17,6 +17,19 @@ from workbench.cli.common import (
     say,
 )
 from workbench.core import paths
+from workbench.core.training.config import (
+    CLASSIC_STRENGTHS,
+    FAMILIES,
+    MAX_STRENGTH,
+    NO_AUGMENTATION,
+)
+
+FAMILY_HELP = {
+    "affine": "rotation, shift, scale, shear, stroke width and blur",
+    "stretch": "independent x/y scale (aspect 0.5-1.3, digits filling a square box)",
+    "elastic": "smooth random wobble",
+    "lowres": "low-resolution scan",
+}
 
 
 def add_parser(sub) -> None:
@@ -52,9 +65,17 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--augment",
         action=argparse.BooleanOptionalAction,
-        default=default.augment,
-        help="distort training images (small rotations, shifts, scale, shear, stroke width, blur)",
+        default=None,
+        help="shorthand: the classic distortions (affine 1, the others 0), or none at all",
     )
+    for family, what in FAMILY_HELP.items():
+        p.add_argument(
+            f"--{family}",
+            type=float,
+            metavar="S",
+            help=f"strength of the {what} distortions, 0 (off) to {MAX_STRENGTH:g} "
+            f"(default {getattr(default, family):g}; overrides --augment)",
+        )
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu")
     p.add_argument("--name", help="run name (default: a timestamp)")
@@ -87,11 +108,27 @@ def _train_config(args: argparse.Namespace):
         epochs=args.epochs,
         seed=args.seed,
         val_size=args.val_size,
-        augment=args.augment,
+        **_strengths(args),
         schedule=args.schedule,
         threads=args.threads,
         device=args.device,
     )
+
+
+def _strengths(args: argparse.Namespace) -> dict[str, float]:
+    """The augmentation strengths: the defaults, or --augment/--no-augment's, then each
+    family's own flag."""
+    from workbench.core.training.config import TrainConfig
+
+    default = TrainConfig()
+    if args.augment is None:
+        strengths = default.strengths
+    else:
+        strengths = dict(CLASSIC_STRENGTHS if args.augment else NO_AUGMENTATION)
+    for family in FAMILIES:
+        if getattr(args, family, None) is not None:
+            strengths[family] = getattr(args, family)
+    return strengths
 
 
 def _event_text(event: Any) -> str | None:

@@ -20,6 +20,17 @@ CLASSIC_STRENGTHS = {"affine": 1.0, "stretch": 0.0, "elastic": 0.0, "lowres": 0.
 NO_AUGMENTATION = dict.fromkeys(FAMILIES, 0.0)
 
 
+def upgraded(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """Saved settings in today's form: the old on/off `augment` (history files, model cards
+    and pipes written before the families had strengths) becomes strengths, when none are set
+    (true: the classic affine distortions; false: none)."""
+    values = dict(settings)
+    augment = values.pop("augment", None)
+    if augment is not None and not any(name in values for name in FAMILIES):
+        values.update(CLASSIC_STRENGTHS if augment else NO_AUGMENTATION)
+    return values
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Defaults: the LeNet-5 recipe that passes 99 % validation accuracy on MNIST in 8 epochs.
@@ -62,10 +73,7 @@ class TrainConfig:
         """A config from its saved form (history.json, the training pipe, a model card),
         ignoring keys this version lacks; an old `augment: true/false` maps to strengths."""
         names = {f.name for f in dataclasses.fields(cls)}
-        values = {k: v for k, v in data.items() if k in names}
-        if "augment" in data and not any(name in data for name in FAMILIES):
-            values.update(CLASSIC_STRENGTHS if data["augment"] else NO_AUGMENTATION)
-        return cls(**values)
+        return cls(**{k: v for k, v in upgraded(data).items() if k in names})
 
     def to_dict(self) -> dict[str, Any]:
         """The saved form: plain JSON values, every field."""

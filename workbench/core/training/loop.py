@@ -76,6 +76,12 @@ def resolve_device(requested: str) -> str:
     return "cpu"
 
 
+def memory_layout(device: str | torch.device) -> torch.memory_format:
+    """Channels-last on the CPU, where oneDNN's convolutions run about 20 % faster in it."""
+    cpu = torch.device(device).type == "cpu"
+    return torch.channels_last if cpu else torch.contiguous_format
+
+
 def split_indices(n: int, val_size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """A seeded train/validation split of the training set."""
     order = np.random.default_rng(seed).permutation(n)
@@ -105,14 +111,18 @@ def set_learning_rate(
 
 
 def make_optimizer(net: SpecNet, config: TrainConfig) -> torch.optim.Optimizer:
+    """Adam or SGD with torch.optim's arithmetic and state_dict (core/training/optimizers.py:
+    the same without importing torch._dynamo, which would double the time to the first batch)."""
+    from workbench.core.training import optimizers
+
     if config.optimizer == "sgd":
-        return torch.optim.SGD(
+        return optimizers.SGD(
             net.parameters(),
             lr=config.learning_rate,
             momentum=config.momentum,
             weight_decay=config.weight_decay,
         )
-    return torch.optim.Adam(
+    return optimizers.Adam(
         net.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
     )
 
@@ -199,6 +209,7 @@ def train_epoch(
     corrects = torch.zeros(batches, device=device)  # each batch's correct count
     n = len(data.x_train)
     sizes = [min(config.batch_size, n), n - (batches - 1) * config.batch_size]  # first, last
+    layout = memory_layout(device)
     net.train()
     checked = 0  # batches whose loss was found fine
     rate = config.learning_rate
@@ -210,6 +221,7 @@ def train_epoch(
         y = data.y_train[take]
         if augment is not None:
             x = augment_batch(x, augment, rng, step=step)
+        x = x.contiguous(memory_format=layout)
         logits = net(x)
         loss = F.cross_entropy(logits, y)
         losses[batch] = loss.detach()
@@ -305,7 +317,7 @@ def train(
     spec = config.model_spec()
     data = TrainingData.split(images, labels, config, device)
     n_train, n_val = len(data.x_train), len(data.x_val)
-    net = build_network(spec, seed=config.seed).to(device)
+    net = build_network(spec, seed=config.seed).to(device, memory_format=memory_layout(device))
     optimizer = make_optimizer(net, config)
     if resume:
         history = RunHistory.resume(run_dir)
@@ -354,10 +366,10 @@ def train(
                 break
     except GeneratorExit:
         history.end("stopped", "stopped by the user")
-        net.eval()
+        net.to(memory_format=torch.contiguous_format).eval()
         raise
     if state == "finished" and n_val:
         history.data["calibration"] = calibrate(net, data.x_val, data.y_val)
     history.end(state, reason)
-    net.eval()
+    net.to(memory_format=torch.contiguous_format).eval()
     yield RunEnded(state, reason, history.epochs_done, history.data["seconds"], history.data, net)
