@@ -126,3 +126,19 @@ def test_model_card_records_the_temperature_or_says_there_is_none(tmp_path, tiny
             assert calibration["test"]["ece_before"] == pytest.approx(
                 calibration["test"]["ece_after"]
             )
+
+
+def test_cli_strength_flags(tiny_mnist_dir, tmp_path, monkeypatch, capsys):
+    from workbench.cli import main
+    from workbench.core.training.runs import read_history
+
+    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path))
+    common = ["train", "--data-dir", str(tiny_mnist_dir), "--no-verify", "--epochs", "1"]
+    common += ["--batch-size", "100", "--val-size", "200"]
+    assert main([*common, "--lowres", "2.5", "--name", "bad"]) == 2
+    assert "strength lowres" in capsys.readouterr().err
+    assert main([*common, "--no-augment", "--stretch", "1", "--name", "flags"]) == 0
+    config = read_history(tmp_path / "runs" / "flags")["config"]
+    assert {k: config[k] for k in ("affine", "stretch", "elastic", "lowres")} == {
+        "affine": 0.0, "stretch": 1.0, "elastic": 0.0, "lowres": 0.0
+    }  # fmt: skip
