@@ -142,3 +142,42 @@ def test_cli_strength_flags(tiny_mnist_dir, tmp_path, monkeypatch, capsys):
     assert {k: config[k] for k in ("affine", "stretch", "elastic", "lowres")} == {
         "affine": 0.0, "stretch": 1.0, "elastic": 0.0, "lowres": 0.0
     }  # fmt: skip
+
+
+def test_bench_times_the_command_to_its_first_batch(tiny_mnist_dir):
+    from workbench.core import bench
+
+    seconds = bench.first_batch_seconds(tiny_mnist_dir, threads=1, verify=False)
+    assert seconds is not None and 0 < seconds < 120
+    text = bench.format_report(
+        bench.BenchReport(
+            machine={
+                "workbench": "x",
+                "cores": 2,
+                "cpu": "c",
+                "onnxruntime": "o",
+                "provider": "p",
+                "threads": 2,
+            },
+            figures={
+                "single_digit": {
+                    "threads": 1,
+                    "speedup_median": 1.0,
+                    "onnxruntime": {"median_ms": 1.0, "p95_ms": 1.0},
+                    "torch": {"median_ms": 1.0, "p95_ms": 1.0},
+                },
+                "draw_to_prediction": {"median_ms": 1.0, "p95_ms": 1.0},
+                "training": {
+                    "threads": 2,
+                    "epochs": 6,
+                    "seconds_to_99": 20.0,
+                    "epoch_of_99": 5,
+                    "epoch_seconds": 4.0,
+                    "epoch_images_per_s": 13750.0,
+                    "first_batch_seconds": seconds,
+                },
+            },
+        )  # fmt: skip
+    )
+    assert "99 % validation accuracy: 20.0 s (epoch 5)" in text
+    assert f"`workbench train` start to first batch: {seconds:.2f} s" in text

@@ -156,32 +156,52 @@ def _event_text(event: Any) -> str | None:
     return None
 
 
-def command(args: argparse.Namespace) -> int:
+def _read_training_data(args: argparse.Namespace, result: dict[str, Any]) -> None:
+    """The MNIST folder and training split, or the exit code, into `result` (a thread's work:
+    checksums and gunzip release the GIL, so they overlap torch's import)."""
     from workbench.core.data.mnist import load_split
-    from workbench.core.model.publish import write_model
+
+    folder = fetch_data(args.data_dir, quiet=args.json, verify=not args.no_verify)
+    if folder is None:
+        result["code"] = EXIT_UNUSABLE
+        return
+    try:
+        result["data"] = folder, *load_split(folder, "train", verify=not args.no_verify)
+    except (ValueError, OSError) as exc:
+        say(f"error: {exc}")
+        result["code"] = EXIT_UNUSABLE
+
+
+def command(args: argparse.Namespace) -> int:
+    import threading
+
     from workbench.core.model.spec import SpecError
-    from workbench.core.training.events import RunEnded, event_to_dict
-    from workbench.core.training.loop import resolve_device, train
-    from workbench.core.training.runs import new_run_dir
 
     try:
         config = _train_config(args)
         config.validate()
-        resolve_device(config.device)  # CUDA asked for where there is none: say so, no traceback
-    except (SpecError, ValueError, OSError, RuntimeError) as exc:
+    except (SpecError, ValueError, OSError) as exc:
         say(f"error: {exc}")
         return EXIT_UNUSABLE
     if args.resume and not args.name:
         say("error: --resume needs --name of the run to continue")
         return EXIT_UNUSABLE
-    folder = fetch_data(args.data_dir, quiet=args.json, verify=not args.no_verify)
-    if folder is None:
-        return EXIT_UNUSABLE
+    loaded: dict[str, Any] = {}
+    reader = threading.Thread(target=_read_training_data, args=(args, loaded), daemon=True)
+    reader.start()
+    from workbench.core.training.events import RunEnded, event_to_dict
+    from workbench.core.training.loop import resolve_device, train
+    from workbench.core.training.runs import new_run_dir
+
     try:
-        images, labels = load_split(folder, "train", verify=not args.no_verify)
-    except (ValueError, OSError) as exc:
+        resolve_device(config.device)  # CUDA asked for where there is none: say so, no traceback
+    except RuntimeError as exc:
         say(f"error: {exc}")
         return EXIT_UNUSABLE
+    reader.join()
+    if "data" not in loaded:
+        return loaded.get("code", EXIT_UNUSABLE)
+    folder, images, labels = loaded["data"]
     run_dir = paths.runs_dir() / args.name if args.resume else new_run_dir(args.name)
     say(f"run folder: {run_dir}")
     ended = None
@@ -199,6 +219,8 @@ def command(args: argparse.Namespace) -> int:
     if ended is None:
         return EXIT_FAILED
     if args.out and ended.state == "finished":
+        from workbench.core.model.publish import write_model
+
         card = write_model(
             ended.network, args.out, ended.history, folder, verify=not args.no_verify
         )

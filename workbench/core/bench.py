@@ -110,7 +110,9 @@ def bench_inference(
 
     torch.set_num_threads(1)
     with torch.inference_mode():
-        torch_logits = net(one_torch).numpy()
+        # the ONNX graph divides the logits by the calibration temperature; the weights don't
+        temperature = float(interactive.metadata.get("temperature", "1"))
+        torch_logits = net(one_torch).numpy() / temperature
         ort_logits = interactive.run_raw(one, ["logits"])[0]
         report.figures["parity_max_abs_difference"] = float(np.abs(torch_logits - ort_logits).max())
         ort = time_calls(lambda: interactive.run_raw(one, ["logits"]), runs)
@@ -209,7 +211,11 @@ def bench_training(
 
 
 def first_batch_seconds(
-    data_folder: Path | None, threads: int, device: str = "cpu", timeout: float = 120
+    data_folder: Path | None,
+    threads: int,
+    device: str = "cpu",
+    timeout: float = 120,
+    verify: bool = True,
 ) -> float | None:
     """Seconds from starting `workbench train --json` (a new process, its imports and data
     loading included) to its first BatchDone line; None if it never came. The run goes to a
@@ -230,26 +236,26 @@ def first_batch_seconds(
         )
         command = [sys.executable, "-c", code, "train", "--json", "--data-dir", str(folder)]
         command += ["--epochs", "1", "--threads", str(threads), "--device", device]
+        command += [] if verify else ["--no-verify"]
         start = time.perf_counter()
-        process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True
-        )
         seconds = None
-        try:
+        with subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True
+        ) as process:
             assert process.stdout is not None
-            for line in process.stdout:
-                if time.perf_counter() - start > timeout:
-                    break
-                try:
-                    event = json.loads(line)
-                except json.JSONDecodeError:
-                    continue
-                if isinstance(event, dict) and event.get("event") == "BatchDone":
-                    seconds = time.perf_counter() - start
-                    break
-        finally:
-            process.kill()
-            process.wait()
+            try:
+                for line in process.stdout:
+                    if time.perf_counter() - start > timeout:
+                        break
+                    try:
+                        event = json.loads(line)
+                    except json.JSONDecodeError:
+                        continue
+                    if isinstance(event, dict) and event.get("event") == "BatchDone":
+                        seconds = time.perf_counter() - start
+                        break
+            finally:
+                process.kill()
     return seconds
 
 

@@ -52,7 +52,12 @@ def write_model(
         test = load_split(data_folder, "test", verify=verify)
         check = test[0][:1000].astype(np.float32) / 255
     report = export_onnx(net, onnx_path, check_images=check, temperature=calibration["temperature"])
-    save_checkpoint(onnx_path.with_suffix(".safetensors"), net, None)
+    save_checkpoint(
+        onnx_path.with_suffix(".safetensors"),
+        net,
+        None,
+        {"temperature": calibration["temperature"]},
+    )
     card: dict[str, Any] = {
         "format": "workbench-card-1",
         "name": onnx_path.stem,
