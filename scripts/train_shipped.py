@@ -15,6 +15,7 @@ Everything is printed to standard output; files go under --out only.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import time
@@ -131,13 +132,19 @@ def run_training(config, images: np.ndarray, labels: np.ndarray, label: str):
     return ended, to_99
 
 
+@functools.cache
+def non_mnist(count: int, seed: int):
+    """The non-MNIST set, drawn once per size and seed (drawing it takes seconds)."""
+    from workbench.core.data.nonmnist import non_mnist_set
+
+    return non_mnist_set(count, seed)
+
+
 def non_mnist_accuracy(net, count: int, seed: int) -> float:
     """Top-1 accuracy of a torch network on the non-MNIST set of this size and seed."""
     import torch
 
-    from workbench.core.data.nonmnist import non_mnist_set
-
-    images, labels, _ = non_mnist_set(count, seed)
+    images, labels, _ = non_mnist(count, seed)
     device = next(net.parameters()).device
     with torch.inference_mode():
         logits = net.eval()(torch.from_numpy(images).unsqueeze(1).to(device))
@@ -179,7 +186,10 @@ def ablation(args: argparse.Namespace) -> None:
             }
         )
         print(f"[{name}] " + json.dumps(rows[-1]), flush=True)
+    from workbench.core.data.nonmnist import identity
+
     print(f"\nablation: {args.epochs} epochs each, non-MNIST set of {args.non_mnist}, seed 7")
+    print(f"non-MNIST set: {json.dumps(identity(args.non_mnist, CHOICE_SEED))}")
     print(f"{'recipe':<10} {'MNIST val':>10} {'non-MNIST':>10} {'seconds':>8}")
     for row in rows:
         val = row["val_accuracy"]
@@ -230,6 +240,7 @@ def shipped(args: argparse.Namespace) -> None:
         f"{test.get('ece_after', float('nan')):.4f} after"
     )
     print(f"non-MNIST accuracy (seed {REPORT_SEED}, {args.non_mnist} digits): {reported:.2%}")
+    print(f"non-MNIST set: {json.dumps(card['non_mnist']['set'])}")
     print(f"export: max |onnx - torch| {card['export']['max_abs_difference']:.1e}")
 
 

@@ -33,7 +33,8 @@ def upgraded(settings: Mapping[str, Any]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Defaults: the LeNet-5 recipe that passes 99 % validation accuracy on MNIST in 8 epochs.
+    """Defaults: the LeNet-5 recipe that passes 99 % validation accuracy on MNIST in 5 epochs
+    (batch 512 for fewer, larger CPU kernels; Adam's rate scaled up with it; one-cycle).
 
     `augment=True/False` (the old on/off flag, still read from old history files) is a
     shorthand: False turns every family off, True turns on the classic affine family when no
@@ -45,11 +46,11 @@ class TrainConfig:
     pooling: str = "max"
     spec: dict[str, Any] | None = None  # a custom spec; overrides preset/activation/pooling
     optimizer: str = "adam"
-    learning_rate: float = 3e-3
+    learning_rate: float = 8e-3
     momentum: float = 0.9
     weight_decay: float = 0.0
-    batch_size: int = 128
-    epochs: int = 8
+    batch_size: int = 512
+    epochs: int = 5
     seed: int = 0
     val_size: int = 5000
     affine: float = 1.0  # rotation, shift, scale, shear, stroke width, blur
@@ -115,3 +116,9 @@ class TrainConfig:
                     f"{MAX_STRENGTH:g}, not {value!r}"
                 )
         self.model_spec()
+
+
+# Read back, `config.augment` says whether any family is on (what the flag said before the
+# strengths); as an argument it is the shorthand above. Set after the class is made, so the
+# dataclass keeps it an init-only argument.
+TrainConfig.augment = property(lambda self: self.augmented)  # type: ignore[assignment]

@@ -42,7 +42,7 @@ FAMILY_TITLES = {
     "elastic": ("wobble", "A smooth random displacement, like an unsteady hand"),
     "lowres": ("low-res", "Down to 7-14 pixels and back up, like a blurry scan"),
 }
-RATES = ["1", "0.1", "0.01", "0.003", "0.001", "0.0001", "1e-5"]
+RATES = ["1", "0.1", "0.01", "0.008", "0.003", "0.001", "0.0001", "1e-5"]
 
 
 class TrainForm(QWidget):
@@ -55,7 +55,7 @@ class TrainForm(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         # The settings without a widget (val_size, weight_decay, …): the core's default recipe
-        # (LeNet-5, 99 % validation in 8 epochs) unless a script or test sets them.
+        # (LeNet-5, 99 % validation in 5 epochs) unless a script or test sets them.
         self._base = TrainConfig()
         self.name = QLineEdit()
         self.name.setPlaceholderText("automatic")
