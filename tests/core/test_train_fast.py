@@ -181,3 +181,24 @@ def test_bench_times_the_command_to_its_first_batch(tiny_mnist_dir):
     )
     assert "99 % validation accuracy: 20.0 s (epoch 5)" in text
     assert f"`workbench train` start to first batch: {seconds:.2f} s" in text
+
+
+def test_weights_of_a_published_model_export_with_their_temperature(tmp_path):
+    """`workbench export` (and loading a .safetensors) keep the temperature in the graph."""
+    from workbench.core.model.checkpoint import load_network, save_checkpoint
+    from workbench.core.model.export import export_onnx
+    from workbench.core.model.network import build_network
+    from workbench.core.model.spec import PRESETS
+    from workbench.core.recognition.predictor import Predictor
+
+    net = build_network(PRESETS["lenet5"], seed=1).eval()
+    save_checkpoint(tmp_path / "w.safetensors", net, None, {"temperature": 1.7})
+    loaded, meta = load_network(tmp_path / "w.safetensors")
+    assert meta["temperature"] == 1.7
+    export_onnx(loaded, tmp_path / "w.onnx", meta)
+    image = np.zeros((1, 28, 28), dtype=np.float32)
+    image[0, 5:20, 12:15] = 1.0
+    with torch.inference_mode():
+        raw = net(torch.from_numpy(image).unsqueeze(1)).numpy()
+    got = Predictor(tmp_path / "w.onnx", device="cpu").run_raw(image)[0]
+    np.testing.assert_allclose(got, raw / 1.7, rtol=1e-4, atol=1e-5)

@@ -60,15 +60,18 @@ def export_onnx(
     path: str | Path,
     metadata: dict[str, Any] | None = None,
     check_images: np.ndarray | None = None,
-    temperature: float = 1.0,
+    temperature: float | None = None,
 ) -> ExportReport:
     """Write `path` atomically; compare it with torch on `check_images` (float [N, 28, 28]).
 
-    `temperature` divides the logits in the graph (1: the network's own logits).
+    `temperature` divides the logits in the graph; without it, the `temperature` in
+    `metadata` (a published model's weights carry theirs), else 1: the network's own logits.
     """
     import onnx
 
     path = Path(path)
+    if temperature is None:
+        temperature = (metadata or {}).get("temperature", 1.0)
     temperature = _checked_temperature(temperature)
     net = net.eval()
     wrapper = _AllLayers(net, temperature).eval()
@@ -101,11 +104,11 @@ def export_onnx(
         "spec": net.spec.to_json(),
         "layers": json.dumps(output_names[1:]),
         "format": "workbench-onnx-1",
-        "temperature": json.dumps(temperature),
     }
     props.update(
         {k: v if isinstance(v, str) else json.dumps(v) for k, v in (metadata or {}).items()}
     )
+    props["temperature"] = json.dumps(temperature)  # what the graph divides by, whatever was given
     for key, value in props.items():
         entry = model.metadata_props.add()
         entry.key, entry.value = key, value
