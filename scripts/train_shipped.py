@@ -247,6 +247,13 @@ def shipped(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
+    from workbench.core.training.loop import resolve_device
+
+    try:
+        print(f"device: {resolve_device(args.device)}", flush=True)
+    except RuntimeError as exc:  # CUDA asked for where torch has none
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if args.ablation:
         ablation(args)
     else:
