@@ -1,4 +1,4 @@
-"""Write docs/report-example.html (+ .pdf) and docs/screenshots/report.png from the shipped model.
+"""Write docs/report-example.html (+ .pdf) and its first pages (docs/screenshots/report-page-N.png).
 
     python scripts/report_example.py --data-dir /path/to/mnist
 
@@ -22,9 +22,11 @@ from workbench.core.data.synth import render_digit, render_row  # noqa: E402
 from workbench.core.evaluation.evaluation import evaluate  # noqa: E402
 from workbench.core.recognition.predictor import Predictor  # noqa: E402
 from workbench.core.recognition.reading import read_digits  # noqa: E402
-from workbench.core.report.document import ClassifiedInput, InputLog, build_report  # noqa: E402
+from workbench.core.report.document import build_report  # noqa: E402
 from workbench.core.report.html import report_html  # noqa: E402
-from workbench.gui.report.report_figures import first_page_png, qt_figures, write_pdf  # noqa: E402
+from workbench.core.report.sections import ClassifiedInput, InputLog  # noqa: E402
+from workbench.gui.report.report_figures import qt_figures, write_pdf  # noqa: E402
+from workbench.gui.report.report_pdf import write_page_pngs  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -67,7 +69,7 @@ def main() -> None:
     out = ROOT / "docs" / "report-example.html"
     out.write_text(html, encoding="utf-8")
     write_pdf(html, out.with_suffix(".pdf"))
-    first_page_png(html, ROOT / "docs" / "screenshots" / "report.png", scale=1.25)
+    write_page_pngs(html, ROOT / "docs" / "screenshots" / "report-page", scale=1.25, pages=2)
     print(f"{out}: {out.stat().st_size / 1e6:.2f} MB; accuracy {result.accuracy:.2%}")
 
 

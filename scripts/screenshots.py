@@ -49,7 +49,8 @@ def main() -> int:
     import workbench.gui  # noqa: F401 - its guard must run before Qt is used
     from workbench.core import paths
     from workbench.core.recognition.predictor import Predictor
-    from workbench.gui.main_window import LOAD, MainWindow, sample_files
+    from workbench.gui.main_window import MainWindow
+    from workbench.gui.menus import LOAD, sample_files
     from workbench.gui.widgets.export_image import save_widget_png
 
     model = args.model or paths.SHIPPED_MODEL

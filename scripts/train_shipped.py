@@ -215,11 +215,8 @@ def shipped(args: argparse.Namespace) -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     onnx_path = args.out / "lenet5.onnx"
     card = write_model(ended.network, onnx_path, ended.history, args.data, not args.no_verify)
-    card["non_mnist"] = {
-        "accuracy": reported,
-        "set": identity(args.non_mnist, REPORT_SEED),
-    }
     card["seconds_to_99"] = to_99
+    card["non_mnist_torch_accuracy"] = reported  # the trained network before export, for a check
     set_metadata(onnx_path, {"card": card})
     write_json_atomic(onnx_path.with_suffix(".json"), card)
     calibration = card["calibration"]
@@ -239,8 +236,12 @@ def shipped(args: argparse.Namespace) -> None:
         f"MNIST test ECE: {test.get('ece_before', float('nan')):.4f} before T, "
         f"{test.get('ece_after', float('nan')):.4f} after"
     )
-    print(f"non-MNIST accuracy (seed {REPORT_SEED}, {args.non_mnist} digits): {reported:.2%}")
-    print(f"non-MNIST set: {json.dumps(card['non_mnist']['set'])}")
+    scored = card.get("non_mnist", {})
+    print(
+        f"non-MNIST accuracy (seed {REPORT_SEED}, {args.non_mnist} digits, torch): {reported:.2%}; "
+        f"the card's (exported model, standard set): {scored.get('accuracy', float('nan')):.2%}"
+    )
+    print(f"non-MNIST set: {json.dumps(scored.get('identity', identity(args.non_mnist)))}")
     print(f"export: max |onnx - torch| {card['export']['max_abs_difference']:.1e}")
 
 

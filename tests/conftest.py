@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from patterns import make_pattern_digits
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # A private user data folder for the whole session, so that even fixtures set up before the
@@ -21,20 +22,6 @@ def private_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("WORKBENCH_HOME", str(home))
     return home
-
-
-def make_pattern_digits(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Learnable 28×28 uint8 images: class k is a bright bar at a place and angle set by k."""
-    rng = np.random.default_rng(seed)
-    labels = rng.integers(0, 10, count).astype(np.uint8)
-    images = np.zeros((count, 28, 28), dtype=np.uint8)
-    for i, label in enumerate(labels):
-        row = 4 + (label // 5) * 12 + rng.integers(-1, 2)
-        col = 3 + (label % 5) * 5 + rng.integers(-1, 2)
-        images[i, row : row + 8, col : col + 3] = 255
-        images[i, row + 6 : row + 8, 2:26] = 160 if label % 2 else 0
-    noise = rng.integers(0, 40, images.shape, dtype=np.uint8)
-    return np.maximum(images, noise), labels
 
 
 @pytest.fixture(scope="session")

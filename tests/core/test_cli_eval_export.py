@@ -120,3 +120,22 @@ def test_an_unwritable_file_fails_after_printing_the_result(
     assert code == 1
     captured = capsys.readouterr()
     assert json.loads(captured.out)["n"] == 300 and "error:" in captured.err
+
+
+def test_eval_reports_the_expected_calibration_error(tiny_mnist_dir, oracle_path, capsys):
+    from workbench.core.evaluation.calibration import expected_calibration_error, softmax
+
+    images, labels, _ = expected_answers(tiny_mnist_dir)
+    # the oracle's answers by hand: logit k = 10 × pixel (0, k), pixels in 0…1
+    probabilities = softmax(10 * images[:, 0, :10].astype(np.float64) / 255)
+    by_hand = expected_calibration_error(probabilities, labels)
+    args = ["eval", "--model", str(oracle_path), "--data-dir", str(tiny_mnist_dir), "--no-verify"]
+    assert main([*args, "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert np.isfinite(printed["ece"]) and printed["ece"] == pytest.approx(by_hand, abs=1e-6)
+    assert len(printed["reliability"]) == 15
+    assert sum(row["count"] for row in printed["reliability"]) == printed["n"] == 300
+    for key in ("accuracy", "confusion", "per_class", "top_confused", "seconds", "provider"):
+        assert key in printed  # every key from before calibration is still there
+    assert main(args) == 0
+    assert f"expected calibration error {by_hand:.4f}" in capsys.readouterr().out

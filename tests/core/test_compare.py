@@ -30,9 +30,12 @@ def test_the_homework_comparisons_differ_in_one_setting_each():
         "learning rate": ["learning rate 0.01", "learning rate 1", "learning rate 1e-5"],
         "momentum": ["no momentum", "momentum 0.9"],
         "depth": ["1 conv layer", "2 conv layers"],
-        "activation": ["ReLU", "sigmoid"],
+        "activation": ["ReLU", "sigmoid", "tanh", "linear"],
+        "cnn vs mlp": ["LeNet-5", "MLP 784-300-100-10"],
+        "initialisation": ["random init", "all-zero init", "constant init 0.1"],
     }
-    assert set(COMPARISONS) == set(expected)
+    # Overfitting sets its own budget (1,000 images, 30 epochs): tests/core/test_experiments.py
+    assert set(COMPARISONS) == {*expected, "overfitting"}
     for name, labels in expected.items():
         configs = comparison_configs(name, base)
         assert describe_difference(configs) == labels, name

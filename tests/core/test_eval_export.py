@@ -137,3 +137,83 @@ def test_conv_filters_of_a_foreign_file_are_named_by_their_weights(tmp_path):
     filters = conv_filters(tmp_path / "f.onnx")
     assert list(filters) == ["stem"]
     np.testing.assert_array_equal(filters["stem"], weights)
+
+
+def oracle_confidence(brightness: np.ndarray) -> np.ndarray:
+    """The oracle's top-1 probability for a lit pixel of `brightness`: softmax of one logit
+    10·b/255 against nine zeros."""
+    top = np.exp(10 * np.asarray(brightness, np.float64) / 255)
+    return top / (top + 9)
+
+
+def plain(bins) -> list[tuple]:
+    """Bins comparable with ==: an empty bin's NaN means left out."""
+    return [
+        (b.low, b.high, b.count) + ((b.confidence, b.accuracy) if b.count else ()) for b in bins
+    ]
+
+
+def test_ece_and_reliability_bins_are_computed_by_hand(oracle):
+    from workbench.core.evaluation.calibration import expected_calibration_error, reliability
+
+    # two confidence levels: brightness 255 (p 0.99959, bin 15) and 90 (p 0.79120, bin 12)
+    brightness = np.where(np.arange(len(ANSWERS)) % 2, 255, 90)
+    result = evaluate(oracle, oracle_images(ANSWERS, brightness), LABELS)
+    confidence = oracle_confidence(brightness)
+    right = LABELS == ANSWERS
+    high, low = brightness == 255, brightness == 90
+    by_hand = (
+        high.sum() * abs(right[high].mean() - confidence[high].mean())
+        + low.sum() * abs(right[low].mean() - confidence[low].mean())
+    ) / len(LABELS)
+    assert result.ece == pytest.approx(by_hand, abs=1e-6)
+    assert result.ece == expected_calibration_error(result.probabilities, LABELS)
+    assert confidence[low][0] == pytest.approx(0.79120, abs=1e-5)
+    assert [b.count for b in result.reliability] == [0] * 11 + [6, 0, 0, 6]
+    assert plain(result.reliability) == plain(reliability(result.probabilities, LABELS))
+    assert result.reliability[11].accuracy == pytest.approx(right[low].mean())
+    assert result.reliability[14].confidence == pytest.approx(confidence[high].mean(), abs=1e-6)
+    shown = json.loads(json.dumps(result.to_json(), allow_nan=False))  # empty bins: null
+    assert shown["ece"] == pytest.approx(by_hand, abs=1e-6)
+    assert shown["reliability"][0] == {
+        "low": 0.0,
+        "high": pytest.approx(1 / 15),
+        "count": 0,
+        "confidence": None,
+        "accuracy": None,
+    }
+    stored = stored_result(shown)
+    assert stored.ece == result.ece and plain(stored.reliability) == plain(result.reliability)
+
+
+def test_ece_is_null_when_the_answers_hold_nan(oracle):
+    from workbench.core.evaluation.evaluation import calibration_of
+
+    probabilities = np.full((3, 10), 0.1)
+    probabilities[1, 2] = np.nan
+    ece, bins = calibration_of(probabilities, np.array([0, 1, 2]))
+    assert np.isnan(ece) and bins == ()
+    result = evaluate(oracle, oracle_images(ANSWERS), LABELS)
+    card_without_ece = {
+        k: v for k, v in result.to_json().items() if k not in ("ece", "reliability")
+    }
+    old = stored_result(card_without_ece)  # a card written before calibration was measured
+    assert np.isnan(old.ece) and old.reliability == ()
+    assert old.to_json()["ece"] is None
+    json.dumps(old.to_json(), allow_nan=False)
+
+
+def test_ece_of_the_shipped_model_on_real_digits(real_mnist_dir):
+    from workbench.core import paths
+    from workbench.core.data.mnist import load_split
+    from workbench.core.evaluation.calibration import expected_calibration_error
+
+    images, labels = load_split(real_mnist_dir, "test")
+    images, labels = images[:2000], labels[:2000]
+    predictor = Predictor(paths.SHIPPED_MODEL, "cpu")
+    result = evaluate(predictor, images, labels)
+    probabilities = predictor.predict(images.astype(np.float32) / 255, activations=False)
+    expected = expected_calibration_error(probabilities.probabilities, labels)
+    assert result.ece == pytest.approx(expected, abs=1e-6)  # float32 answers, other batches
+    assert 0 <= result.ece < 0.05 and np.isfinite(result.ece)
+    assert sum(b.count for b in result.reliability) == 2000

@@ -11,7 +11,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from workbench.core.data.idx import IDX_DTYPES, MAX_ELEMENTS, IdxError, read_idx, write_idx
+from workbench.core.data.idx import (
+    IDX_DTYPES,
+    MAX_DATA_BYTES,
+    MAX_ELEMENTS,
+    IdxError,
+    read_idx,
+    write_idx,
+)
 
 DTYPES = [np.uint8, np.int8, np.int16, np.int32, np.float32, np.float64]
 
@@ -126,9 +133,12 @@ def test_absurd_size_refused_before_allocating(tmp_path: Path) -> None:
     header = b"\0\0\x0e\x03" + struct.pack(">III", 2**16, 2**16, 2**16)
     error = _expect_error(tmp_path / "huge-idx3-ubyte", header + b"\0" * 16, "elements")
     assert str(MAX_ELEMENTS) in str(error)
-    # Within the element limit but lying about its size: an error, not a 16 GB allocation.
+    # Within the element limit but more bytes than the reader takes: refused from the header.
     header = b"\0\0\x0e\x01" + struct.pack(">I", MAX_ELEMENTS)
-    _expect_error(tmp_path / "liar.gz", gzip.compress(header + b"\0" * 64), "truncated")
+    _expect_error(tmp_path / "liar.gz", gzip.compress(header + b"\0" * 64), "byte limit")
+    # Within both limits but lying about its size: truncated, found from the data.
+    header = b"\0\0\x08\x01" + struct.pack(">I", 1000)
+    _expect_error(tmp_path / "short.gz", gzip.compress(header + b"\0" * 64), "truncated")
 
 
 def test_corrupt_gzip(tmp_path: Path) -> None:
@@ -139,6 +149,64 @@ def test_corrupt_gzip(tmp_path: Path) -> None:
     _expect_error(tmp_path / "flipped.gz", bytes(flipped), "")  # bad CRC or length: either
     _expect_error(tmp_path / "crc.gz", good[:-8] + b"\0" * 8, "corrupt gzip")
     _expect_error(tmp_path / "magic-only.gz", b"\x1f\x8b", "corrupt gzip")
+
+
+def _gzip_bomb(path: Path, images: int, zeros: int) -> None:
+    """A gzip file declaring `images` 28x28 images, then `zeros` bytes of zeros (streamed)."""
+    block = bytes(1 << 20)
+    with gzip.open(path, "wb", compresslevel=9) as out:
+        out.write(b"\0\0\x08\x03" + struct.pack(">III", images, 28, 28))
+        for _ in range(zeros // len(block)):
+            out.write(block)
+
+
+def test_gzip_bomb_is_refused_from_its_header_without_allocating(tmp_path: Path) -> None:
+    """Issue 13 kind 5: 2.7 M declared images (2.1 GB) followed by zeros: refused at once."""
+    import tracemalloc
+
+    path = tmp_path / "bomb-idx3-ubyte.gz"
+    _gzip_bomb(path, 2_700_000, 96 << 20)
+    tracemalloc.start()
+    try:
+        error = _expect_error(path, path.read_bytes(), "byte limit")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert f"{MAX_DATA_BYTES:,}" in str(error)
+    assert peak < 16 << 20, f"{peak / 2**20:.0f} MB allocated for a refused file"
+
+
+def test_a_gzip_stream_is_decompressed_no_further_than_declared(tmp_path: Path) -> None:
+    """A small declared size followed by 96 MB of zeros: one byte past the data is enough."""
+    import tracemalloc
+
+    path = tmp_path / "long-idx3-ubyte.gz"
+    _gzip_bomb(path, 10, 96 << 20)
+    tracemalloc.start()
+    try:
+        _expect_error(path, path.read_bytes(), "trailing bytes")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 << 20
+
+
+def test_a_folder_or_a_pipe_in_place_of_a_file_is_refused_at_once(tmp_path: Path) -> None:
+    """Issue 13 kinds 2 and 6: only regular files are read; a FIFO must not hang."""
+    import os
+
+    folder = tmp_path / "train-images-idx3-ubyte.gz"
+    folder.mkdir()
+    with pytest.raises(IdxError, match="a folder, not an IDX file"):
+        read_idx(folder)
+    if hasattr(os, "mkfifo"):
+        fifo = tmp_path / "fifo-idx1-ubyte"
+        os.mkfifo(fifo)
+        with pytest.raises(IdxError, match="not a regular file"):
+            read_idx(fifo)
+    if Path("/dev/zero").exists():
+        with pytest.raises(IdxError, match="not a regular file"):
+            read_idx("/dev/zero")
 
 
 def test_missing_file_is_an_os_error(tmp_path: Path) -> None:
@@ -156,7 +224,10 @@ def _mangled_files(draw: st.DrawFn) -> tuple[str, bytes]:
     array = _sample(dtype, shape, seed=draw(st.integers(0, 3)))
     big = array.astype(array.dtype.newbyteorder(">"))
     code = next(code for code, idx_dtype in IDX_DTYPES.items() if idx_dtype == big.dtype)
-    content = bytes([0, 0, code, len(shape)]) + struct.pack(f">{len(shape)}I", *shape)
+    declared = shape
+    if draw(st.integers(0, 9)) == 0:  # a lying header: up to 4 G per dimension (bomb-like)
+        declared = tuple(draw(st.integers(0, 2**32 - 1)) for _ in shape)
+    content = bytes([0, 0, code, len(shape)]) + struct.pack(f">{len(shape)}I", *declared)
     content += big.tobytes()
     gz = draw(st.booleans())
     if gz:

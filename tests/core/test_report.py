@@ -134,7 +134,8 @@ def test_numbers_equal_eval_json_and_the_views(trained, evaluated):
     assert np.array_equal(np.array(cells), result.confusion)
     per_class = re.search(r'<table id="per-class">(.*?)</table>', html).group(1)
     for row in result.per_class:
-        assert f"<td>{row.recall:.4f}</td>" in per_class and f"<td>{row.support}</td>" in per_class
+        number = '<td class="n">{}</td>'.format  # numbers: right-aligned, never wrapped
+        assert number(f"{row.recall:.4f}") in per_class and number(row.support) in per_class
     params = re.search(r'<table id="anatomy">.*?<b>([\d,]+)</b>', html).group(1)
     from workbench.core.model.anatomy import anatomy
 
@@ -153,3 +154,18 @@ def test_shipped_model_report_uses_its_card(tmp_path):
     html = report_html(report)
     assert "stored with the model" in html and f"{card['test']['accuracy']:.2%}" in html
     assert all(image.width for image in _images(html))
+
+
+def test_model_section_gives_the_non_mnist_score_and_evaluation_the_ece(trained, evaluated):
+    from workbench.core.evaluation.nonmnist_score import score
+    from workbench.core.report.document import model_section
+
+    predictor = trained[0]
+    non_mnist = score(predictor, 30)
+    section = model_section(predictor, {"non_mnist": json.loads(json.dumps(non_mnist.to_json()))})
+    assert ("non-MNIST digits", non_mnist.describe()) in section.origin
+    assert f"{non_mnist.accuracy:.2%} of 30" in non_mnist.describe()
+    assert not any(what == "non-MNIST digits" for what, _ in model_section(predictor, {}).origin)
+    report = build_report(predictor, evaluation=evaluated[0], sections=["evaluation"])
+    html = report_html(report)
+    assert f'<b id="ece">{evaluated[0].ece:.4f}</b>' in html

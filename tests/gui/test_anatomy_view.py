@@ -176,3 +176,20 @@ def test_current_model_table_and_conv_filters(view, trained_like_model):
 def test_every_example_is_a_valid_model(view):
     for title in EXAMPLES:
         show_example(view, title)
+
+
+def test_presentation_size_makes_the_filters_three_times_as_large(view, trained_like_model):
+    from workbench.gui.anatomy.anatomy_view import PRESENTATION_ZOOM
+
+    predictor, _ = trained_like_model
+    view.set_predictor(predictor)
+    small = [picture.pixmap().size() for picture in view.filter_pictures()]
+    assert len(small) == 2 and all(size.width() >= 80 for size in small)
+    view.presentation_box.setChecked(True)
+    large = [picture.pixmap().size() for picture in view.filter_pictures()]
+    assert large == [size * PRESENTATION_ZOOM for size in small]
+    assert large[0].width() >= 300  # readable on a projector
+    view.set_predictor(predictor)  # filters drawn again keep the presentation size
+    assert [picture.pixmap().size() for picture in view.filter_pictures()] == large
+    view.presentation_box.setChecked(False)
+    assert [picture.pixmap().size() for picture in view.filter_pictures()] == small

@@ -17,6 +17,12 @@ from workbench.gui.evaluate.evaluate_view import EvaluateView
 from workbench.gui.evaluate.gallery import SORTS
 
 N = 300
+NON_MNIST = 40  # digits of the non-MNIST set each evaluation here scores (the app: 1,000)
+
+
+@pytest.fixture(autouse=True)
+def small_non_mnist_set(monkeypatch):
+    monkeypatch.setattr(EvaluateView, "non_mnist_count", NON_MNIST)
 
 
 @pytest.fixture(scope="module")
@@ -244,3 +250,108 @@ def test_the_matrix_can_be_saved_only_once_there_is_one(qtbot):
     assert panel.csv_button.isEnabled() and panel.png_button.isEnabled()
     panel.set_matrix(None)
     assert not panel.csv_button.isEnabled()
+
+
+def oracle_probabilities(images: np.ndarray) -> np.ndarray:
+    """The oracle's answers by hand: logit k = 10 × pixel (0, k), pixels in 0…1."""
+    from workbench.core.evaluation.calibration import softmax
+
+    return softmax(10 * images[:, 0, :10].astype(np.float64) / 255)
+
+
+def test_reliability_diagram_draws_the_bins_of_the_answers(qtbot, view, known):
+    from workbench.core.evaluation.calibration import expected_calibration_error, reliability
+
+    labels, _, images, _, _ = known
+    evaluated(qtbot, view)
+    probabilities = oracle_probabilities(images)
+    bins = [b for b in reliability(probabilities, labels) if b.count]
+    assert len(bins) >= 3  # the oracle's confidence spreads over several bins
+    centres, accuracy, counts = view.calibration.plot.bar_values()
+    np.testing.assert_allclose(centres, [(b.low + b.high) / 2 for b in bins])
+    np.testing.assert_allclose(accuracy, [b.accuracy for b in bins], atol=1e-6)
+    np.testing.assert_allclose(counts, [np.log10(b.count) + 1 for b in bins], atol=1e-9)
+    ece = expected_calibration_error(probabilities, labels)
+    assert view.result().ece == pytest.approx(ece, abs=1e-6)
+    assert f"{ece:.4f}" in view.calibration.ece_label.text()
+    last = len(view.calibration.plot.bins()) - 1
+    top = view.calibration.plot.bins()[last]
+    assert f"{top.count:,} images" in view.calibration.plot.describe_bin(last)
+
+
+def test_non_mnist_digits_are_read_by_the_same_model(qtbot, view, known):
+    from workbench.core.data.nonmnist import non_mnist_set
+
+    model = known[4]
+    with qtbot.waitSignal(view.non_mnist_scored, timeout=60_000) as scored:
+        view.show()
+    score = scored.args[0]
+    digits = non_mnist_set(NON_MNIST, 14)
+    answers = Predictor(model, device="cpu").predict(digits.images, activations=False)
+    expected = float(np.mean(answers.probabilities.argmax(axis=1) == digits.labels))
+    assert score.n == NON_MNIST and score.accuracy == pytest.approx(expected)
+    assert score.identity["seed"] == 14 and score.identity["count"] == NON_MNIST
+    label = view.calibration.non_mnist_label
+    assert f"{expected:.2%}" in label.text() and f"{view.result().accuracy:.2%}" in label.text()
+    assert "seed 14" in label.toolTip() and "fonts" in label.toolTip()
+
+
+def test_a_card_shows_its_stored_calibration_and_non_mnist_figure(qtbot, known, tmp_path):
+    from workbench.core.evaluation.evaluation import evaluate
+
+    labels, _, images, _, model = known
+    result = evaluate(Predictor(model, device="cpu"), images, labels)
+    non_mnist = {"accuracy": 0.875, "n": 1000, "identity": {"seed": 14, "fonts_digest": "ab"}}
+    card = {"test": result.to_json(), "non_mnist": non_mnist}
+    widget = EvaluateView()
+    qtbot.addWidget(widget)
+    widget.set_data_folder(tmp_path / "no-data", verify=False)
+    widget.set_predictor(Predictor(write_oracle_model(tmp_path / "c.onnx", card), device="cpu"))
+    assert widget.is_stored()
+    np.testing.assert_allclose(
+        widget.calibration.plot.bar_values()[1],
+        [b.accuracy for b in result.reliability if b.count],
+    )
+    assert f"{result.ece:.4f}" in widget.calibration.ece_label.text()
+    text = widget.calibration.non_mnist_label.text()
+    assert "87.50%" in text and "875 of 1,000" in text and "stored in the model card" in text
+
+
+def test_a_score_that_never_came_is_said_to_be_missing(qtbot):
+    from workbench.gui.evaluate.calibration_panel import CalibrationPanel
+
+    panel = CalibrationPanel()
+    qtbot.addWidget(panel)
+    assert "not measured" in panel.non_mnist_label.text() and panel.plot.bins() == []
+    panel.set_non_mnist_pending()
+    assert "reading them" in panel.non_mnist_label.text()
+    panel.end_pending()  # the job ended (cancelled, or failed) before the score
+    assert "not measured" in panel.non_mnist_label.text() and panel.score is None
+    panel.end_pending()
+    assert "stopped before" in panel.non_mnist_label.text()
+
+
+def test_while_the_test_set_is_read_there_is_no_banner_only_progress(qtbot, known, tmp_path):
+    from workbench.core.evaluation.evaluation import evaluate
+
+    labels, _, images, folder, model = known
+    card = {"test": evaluate(Predictor(model, device="cpu"), images[:50], labels[:50]).to_json()}
+    widget = EvaluateView()
+    qtbot.addWidget(widget)
+    widget.set_data_folder(folder, verify=False)
+    widget.set_predictor(Predictor(write_oracle_model(tmp_path / "c.onnx", card), device="cpu"))
+    try:
+        assert widget.result() is None  # the card's 50 images wait: the data is here
+        with qtbot.waitSignal(widget.evaluation_finished, timeout=30_000):
+            widget.show()
+            assert "Reading the MNIST test set" in widget.notice.text()
+            assert widget.notice.styleSheet() == "" and widget.fetch_button.isHidden()
+            assert widget.progress.format() == "reading the test set…"
+            assert widget.progress.maximum() > 0  # text on the bar, not a busy block
+        assert widget.result().n == N and not widget.is_stored()
+        widget.set_data_folder(tmp_path / "gone", verify=False)  # now the data is missing
+        assert widget.is_stored() and widget.result().n == 50
+        assert "Stored in the model card" in widget.notice.text()
+        assert widget.fetch_button.isVisible()
+    finally:
+        widget.shutdown()

@@ -134,7 +134,7 @@ def test_a_file_that_is_no_image_shows_an_error(window, qtbot, tmp_path):
 
 
 def test_samples_are_offered_and_read(window, qtbot):
-    from workbench.gui.main_window import sample_files
+    from workbench.gui.menus import sample_files
 
     samples = sample_files()
     if not samples:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 
+import numpy as np
 import onnxruntime
 import pytest
 
@@ -95,3 +96,33 @@ def test_a_checkpoint_is_exported_once_and_opened(window, qtbot, tmp_path):
     cached = list(cache_dir().glob("epoch-001-*.onnx"))
     assert len(cached) == 1
     assert open_model(checkpoint).path == cached[0]  # the second time comes from the cache
+
+
+def test_the_int8_twin_is_offered_and_switches_both_ways(
+    window, tmp_path, model_path, pattern_data
+):
+    from workbench.core.model.quantize import calibration_images, quantize_model
+    from workbench.gui.widgets.model_choice import describe_model
+
+    alone = tmp_path / "alone.onnx"
+    shutil.copyfile(model_path, alone)
+    assert window.open_model(alone)
+    assert not window.model_menu.int8_action.isEnabled()  # no twin beside it: nothing to offer
+
+    float_model = tmp_path / "net.onnx"
+    shutil.copyfile(model_path, float_model)
+    twin = quantize_model(float_model, calibration_images(pattern_data[0], 200)).path
+    assert window.open_model(float_model)
+    action = window.model_menu.int8_action
+    assert action.isEnabled() and not action.isChecked()
+
+    action.trigger()
+    assert window.predictor.path == twin and action.isChecked()
+    assert "net.int8.onnx" in window.model_label.text()
+    assert "int8 twin of net.onnx" in describe_model(window.predictor)
+    maps = window.predictor.predict(np.zeros((1, 28, 28), np.float32)).activations
+    assert set(maps) == set(window.predictor.layer_names)  # feature maps still there
+
+    action.trigger()
+    assert window.predictor.path == float_model and not action.isChecked()
+    assert action.isEnabled()

@@ -151,9 +151,26 @@ def test_a_comparison_queues_runs_that_overlay_with_a_legend(qtbot, view):
     assert "2 runs" in view.curves.title.text()
 
 
+def test_an_experiment_ends_with_a_note_from_its_runs(qtbot, view):
+    view.form.set_settings({"epochs": 1, "init_constant": 0.02})
+    assert view.form.init_constant.value() == 0.02 and view.note.isHidden()
+    with qtbot.waitSignal(
+        view.training_changed, timeout=RUN_TIMEOUT, check_params_cb=lambda busy: not busy
+    ):
+        names = view.queue_comparison("initialisation")
+    assert names == ["init-default", "init-zeros", "init-constant"]
+    qtbot.waitUntil(view.note.isVisible, timeout=10_000)
+    best = summarise(paths.runs_dir() / "init-default").best_val_accuracy
+    assert f"random (default): {best:.1%}" in view.note.note
+    assert "With zeros, every unit (filter) of the first layer is still identical" in view.note.note
+    assert "constant 0.02:" in view.note.note and "Initialisation" in view.note.text()
+    assert read_history(paths.runs_dir() / "init-constant")["config"]["init_constant"] == 0.02
+
+
 def test_restarting_lists_the_saved_runs(qtbot, view, tiny_mnist_dir):
     run_dir, _ = train_one(qtbot, view, name="kept")
-    # A run cut off by a crash still says "running" on disk: shown as stopped, resumable.
+    # A run cut off by a crash still says "running" on disk, and no process holds its lock:
+    # shown as interrupted, resumable.
     crashed = paths.runs_dir() / "crashed"
     shutil.copytree(run_dir, crashed)
     history = read_history(crashed)
@@ -165,12 +182,28 @@ def test_restarting_lists_the_saved_runs(qtbot, view, tiny_mnist_dir):
     try:
         rows = {row[0]: row for row in again.runs.row_texts()}
         assert rows["kept"][4] == "finished" and "%" in rows["kept"][2]
-        assert rows["crashed"][4].startswith("stopped after epoch 1")
+        assert rows["crashed"][4] == "interrupted after epoch 1"
         again.runs.select_paths([crashed])
         assert again.runs.resume_button.isEnabled()
         assert again.curves.point_counts(crashed)["epochs"] == 1
     finally:
         again.shutdown()
+
+
+def test_a_run_is_listed_from_its_first_batch_with_its_live_state(qtbot, view):
+    view.start(dataclasses.replace(view.form.config(), epochs=4, batch_size=10), "live")
+    run_dir = paths.runs_dir() / "live"
+
+    def listed() -> list[str] | None:
+        return next((row for row in view.runs.row_texts() if row[0] == "live"), None)
+
+    qtbot.waitUntil(lambda: listed() is not None, timeout=RUN_TIMEOUT)
+    assert view.is_training() and len(read_history(run_dir)["epochs"]) < 4
+    assert listed()[4].startswith("running · epoch ") and listed()[4].endswith(" of 4")
+    assert summarise(run_dir).state == "running"  # the training process holds the run's lock
+    with qtbot.waitSignal(view.run_finished, timeout=5_000):
+        view.stop()
+    assert listed()[4].startswith("stopped after epoch")
 
 
 def test_rename_and_delete_runs(qtbot, view):
@@ -197,6 +230,24 @@ def test_use_this_model_exports_onnx(qtbot, view):
     assert card["test"]["accuracy"] > 0.5  # evaluated on the (tiny) test split
     blank = np.zeros((1, 28, 28), np.float32)
     assert Predictor(onnx_path, device="cpu").predict(blank).probabilities.shape == (1, 10)
+    assert "The model is now usable" in view.status.text()
+    assert "Evaluate view re-evaluates the test set with it" in view.status.text()
+
+
+def test_use_this_model_pressed_during_an_export_is_never_dropped(qtbot, view):
+    first, _ = train_one(qtbot, view, {"epochs": 1}, name="first")
+    second, _ = train_one(qtbot, view, {"epochs": 1}, name="second")
+    chosen: list[Path] = []
+    view.model_chosen.connect(chosen.append)
+    view.runs.select_paths([first])
+    view.runs.use_button.click()
+    assert "it becomes the model of the Draw, Load and Evaluate views" in view.status.text()
+    view.runs.select_paths([second])
+    view.runs.use_button.click()  # while the first one exports: before, silently ignored
+    assert "second is exported next" in view.status.text()
+    qtbot.waitUntil(lambda: len(chosen) == 2, timeout=RUN_TIMEOUT)
+    assert chosen == [first / "first.onnx", second / "second.onnx"]
+    assert "The model is now second" in view.status.text()
 
 
 def test_the_scrubber_shows_filters_and_maps_per_epoch(qtbot, view):

@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from workbench import __version__
-from workbench.cli import evaluate, lab, models, predict, train
+from workbench.cli import compare, evaluate, lab, models, predict, train
 from workbench.cli.common import say
 from workbench.cli.report import add_report_parser, report_command
 from workbench.core import paths
@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_parser(sub)
     add_report_parser(sub)
     lab.add_parser(sub)
+    compare.add_parser(sub)
     return parser
 
 
@@ -56,6 +57,7 @@ def _handlers() -> dict[str, Any]:
         "bench": evaluate.bench_command,
         "report": report_command,
         "lab": lab.command,
+        "compare": compare.command,
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,9 +15,27 @@ EXIT_OK, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
 
 
 def emit(value: Any) -> None:
-    """One JSON line on standard output (the scripting contract): strict JSON, never NaN."""
-    sys.stdout.write(json.dumps(value, allow_nan=False) + "\n")
+    """One JSON line on standard output (the scripting contract): strict JSON, never NaN.
+
+    Commands turn a NaN that matters into an error first (`predict`, `eval`); any other
+    non-finite number (a diverged loss) is written as null, as JavaScript's JSON.stringify does.
+    """
+    try:
+        text = json.dumps(value, allow_nan=False)
+    except ValueError:
+        text = json.dumps(_finite(value), allow_nan=False)
+    sys.stdout.write(text + "\n")
     sys.stdout.flush()
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
 
 
 def say(text: str) -> None:
@@ -29,7 +48,8 @@ def add_model(p: argparse.ArgumentParser, device: bool = True) -> None:
         "--model",
         type=Path,
         default=None,
-        help="an ONNX model exported by the workbench (default: the shipped LeNet-5)",
+        help="an ONNX model exported by the workbench, or a .safetensors checkpoint it saved "
+        "(default: the shipped LeNet-5)",
     )
     if not device:
         return
@@ -59,10 +79,15 @@ def add_data(p: argparse.ArgumentParser, own_files: bool = True) -> None:
 
 
 def load_predictor(args: argparse.Namespace):
+    """The model of --model (an ONNX file, or a checkpoint exported once into the user cache)."""
+    from workbench.core.model.files import open_model
     from workbench.core.recognition.predictor import ModelLoadError, Predictor
 
     try:
-        predictor = Predictor(args.model or paths.SHIPPED_MODEL, device=args.device)
+        if args.model is None:
+            predictor = Predictor(paths.SHIPPED_MODEL, device=args.device)
+        else:
+            predictor = open_model(args.model, device=args.device)
     except ModelLoadError as exc:
         say(f"error: {exc}")
         return None
@@ -71,10 +96,24 @@ def load_predictor(args: argparse.Namespace):
     return predictor
 
 
-def fetch_data(folder_arg: Path | None, quiet: bool = False, verify: bool = True) -> Path | None:
-    """The MNIST folder with its four files, downloading what is missing or corrupt."""
+def fetch_data(
+    folder_arg: Path | None,
+    quiet: bool = False,
+    verify: bool = True,
+    download: bool | None = None,
+) -> Path | None:
+    """The MNIST folder with its four files, downloading what is missing or corrupt.
+
+    `download` defaults to: only into the default folder with the checksums on. A folder given
+    with --data-dir, or files used with --no-verify, are the user's own: never downloaded over;
+    `load_split` then names a missing, empty or misplaced file. `workbench data` passes True.
+    """
     from workbench.core.data.mnist import OFFICIAL_MD5, DataCorrupt, DataUnavailable, ensure_mnist
 
+    if download is None:
+        download = verify and folder_arg is None
+    if not download:
+        return paths.data_dir(folder_arg)
     last = {"file": None}
 
     def progress(event) -> None:

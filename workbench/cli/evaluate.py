@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import tempfile
 from pathlib import Path
 
 from workbench.cli.common import (
@@ -61,7 +62,7 @@ def data_command(args: argparse.Namespace) -> int:
     from workbench.core.data.mnist import file_status
 
     folder = paths.data_dir(args.data_dir)
-    if not args.verify and fetch_data(args.data_dir) is None:
+    if not args.verify and fetch_data(args.data_dir, download=True) is None:
         return EXIT_UNUSABLE
     status = file_status(folder)
     for name, state in status.items():
@@ -71,6 +72,8 @@ def data_command(args: argparse.Namespace) -> int:
 
 
 def eval_command(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from workbench.core.data.mnist import load_split
     from workbench.core.evaluation.evaluation import evaluate
 
@@ -82,10 +85,14 @@ def eval_command(args: argparse.Namespace) -> int:
         return EXIT_UNUSABLE
     try:
         images, labels = load_split(folder, "test", verify=not args.no_verify)
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, RuntimeError) as exc:  # DataUnavailable is a RuntimeError
         say(f"error: {exc}")
         return EXIT_UNUSABLE
     result = evaluate(predictor, images, labels)
+    if not np.isfinite(result.probabilities).all():
+        bad = int((~np.isfinite(result.probabilities)).any(axis=1).sum())
+        say(f"error: the model produced NaN (or an infinite value) for {bad} test images")
+        return EXIT_FAILED
     written = _write_eval_files(args, result, images, labels, predictor)
     if args.json:
         emit(result.to_json())
@@ -94,6 +101,10 @@ def eval_command(args: argparse.Namespace) -> int:
     print(
         f"accuracy: {result.accuracy:.2%} of {result.n} test images "
         f"({result.seconds:.3f} s of inference)"
+    )
+    print(
+        f"calibration: expected calibration error {result.ece:.4f} "
+        "(top-1 confidence against accuracy, 15 equal-width bins)"
     )
     print("digit  precision  recall  f1      support")
     for row in result.per_class:
@@ -127,6 +138,32 @@ def _write_eval_files(args: argparse.Namespace, result, images, labels, predicto
     return True
 
 
+def _int8_for_bench(model: Path, folder: Path, train_images, scratch: Path) -> Path | None:
+    """The model's int8 twin: NAME.int8.onnx beside it, else one quantised into `scratch`
+    (None for a model that is int8 itself, or where quantising fails)."""
+    from workbench.core.data.mnist import load_split
+    from workbench.core.model.quantize import (
+        QuantizeError,
+        calibration_images,
+        int8_sibling,
+        is_int8_path,
+        quantize_model,
+    )
+
+    if is_int8_path(model):
+        return None
+    if int8_sibling(model) is not None:
+        return int8_sibling(model)
+    say(f"no int8 model beside {model.name}: quantising one for the benchmark ...")
+    try:
+        if train_images is None:
+            train_images = load_split(folder, "train")[0]
+        return quantize_model(model, calibration_images(train_images), scratch / "m.int8.onnx").path
+    except (QuantizeError, ValueError, OSError, RuntimeError) as exc:
+        say(f"notice: no int8 figures ({exc})")
+        return None
+
+
 def bench_command(args: argparse.Namespace) -> int:
     import os
 
@@ -137,17 +174,38 @@ def bench_command(args: argparse.Namespace) -> int:
     folder = fetch_data(args.data_dir, quiet=args.json)
     if folder is None:
         return EXIT_UNUSABLE
-    test_images, test_labels = load_split(folder, "test")
+    try:
+        test_images, test_labels = load_split(folder, "test")
+        train_images, train_labels = (
+            (None, None) if args.skip_training else load_split(folder, "train")
+        )
+    except (ValueError, OSError, RuntimeError) as exc:  # DataUnavailable is a RuntimeError
+        say(f"error: {exc}")
+        return EXIT_UNUSABLE
     model = args.model or paths.SHIPPED_MODEL
-    say("timing inference ...")
-    report = bench.bench_inference(
-        model, args.device, threads, test_images, test_labels, runs=args.runs
-    )
+    with tempfile.TemporaryDirectory(prefix="workbench-bench-") as scratch:
+        int8 = _int8_for_bench(model, folder, train_images, Path(scratch))
+        say("timing inference ...")
+        report = bench.bench_inference(
+            model, args.device, threads, test_images, test_labels, runs=args.runs, int8_model=int8
+        )
+        say("reading the non-MNIST digits ...")
+        report.figures["non_mnist"] = bench.bench_non_mnist(model, args.device, threads)
+        say("reading the generated page set ...")
+        from workbench.core.recognition.predictor import Predictor
+
+        pages_predictor = Predictor(model, device=args.device, threads=threads)
+        report.figures["pages"] = bench.bench_pages(pages_predictor)
+        if int8 is not None:
+            report.figures["non_mnist_int8"] = bench.bench_non_mnist(int8, args.device, threads)
     if not args.skip_training:
         say("timing a training epoch and the time to 99 % validation accuracy ...")
-        train_images, train_labels = load_split(folder, "train")
         report.figures["training"] = bench.bench_training(train_images, train_labels, threads)
-    if not args.skip_gui:
+    missing_gui = None if args.skip_gui else bench.window_unavailable()
+    if missing_gui:
+        say(f"skipping the window figures: {missing_gui}")
+        report.figures["window_skipped"] = missing_gui
+    elif not args.skip_gui:
         say("timing the window ...")
         from workbench.gui.bench_gui import bench_window
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 
 from workbench.cli.common import (
@@ -38,7 +39,9 @@ def command(args: argparse.Namespace) -> int:
     for path in args.images:
         try:
             readings = read_digits(load_grey(path), predictor, top=args.top)
-        except (ImageLoadError, OSError) as exc:
+            if not all(math.isfinite(p) for r in readings for _, p in r.top):
+                raise ValueError(f"{path}: the model produced NaN (or an infinite value)")
+        except (ImageLoadError, OSError, ValueError) as exc:
             status = EXIT_FAILED
             if args.json:
                 emit({"image": str(path), "error": str(exc)})

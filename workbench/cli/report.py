@@ -99,12 +99,14 @@ def report_command(args: argparse.Namespace) -> int:
     from workbench.core.recognition.predictor import ModelLoadError, Predictor
     from workbench.core.report.document import build_report, run_curves
     from workbench.core.report.html import report_html
+    from workbench.core.training.experiment_notes import note_for_runs
     from workbench.core.training.runs import read_history
 
     sections = [s.strip() for s in args.sections.split(",") if s.strip()]
     try:
         predictor = Predictor(args.model or paths.SHIPPED_MODEL, device="cpu")
         runs = [run_curves(read_history(run_folder(r)), run_folder(r).name) for r in args.run]
+        experiment = note_for_runs([run_folder(r) for r in args.run]) if len(runs) > 1 else None
         chosen = _chosen_input(args.input)
         evaluation, stored, images = (
             _evaluation(args, predictor) if "evaluation" in sections else (None, False, None)
@@ -123,6 +125,7 @@ def report_command(args: argparse.Namespace) -> int:
             test_images=images,
             chosen_input=chosen,
             figures=figures,
+            experiment=experiment,
         )
     except (ModelLoadError, ValueError, OSError) as exc:
         say(f"error: {exc}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,8 @@ FAMILY_HELP = {
     "lowres": "low-resolution scan",
 }
 
+EXIT_INTERRUPTED = 130  # what a shell reports for a command ended by Ctrl+C
+
 
 def add_parser(sub) -> None:
     from workbench.core.model.spec import PRESETS
@@ -45,22 +48,30 @@ def add_parser(sub) -> None:
         "history.json go to runs/NAME in the user data folder.",
     )
     add_data(p)
-    p.add_argument("--preset", choices=sorted(PRESETS), default="lenet5")
+    # Recipe options default to None, meaning "not given": a new run takes TrainConfig's
+    # default, a resumed run the value it recorded (a given value that differs is refused).
+    p.add_argument("--preset", choices=sorted(PRESETS), help="default lenet5")
     p.add_argument("--spec", type=Path, help="a JSON model spec (overrides --preset)")
-    p.add_argument("--activation", choices=("relu", "tanh", "sigmoid"), default="relu")
-    p.add_argument("--pooling", choices=("max", "avg"), default="max")
-    p.add_argument("--optimizer", choices=("sgd", "adam"), default=default.optimizer)
-    p.add_argument("--lr", type=float, default=default.learning_rate, help="learning rate")
-    p.add_argument("--momentum", type=float, default=default.momentum, help="SGD momentum")
-    p.add_argument("--weight-decay", type=float, default=default.weight_decay)
+    p.add_argument("--activation", choices=("relu", "tanh", "sigmoid", "none"), help="default relu")
+    p.add_argument("--pooling", choices=("max", "avg"), help="default max")
+    p.add_argument("--optimizer", choices=("sgd", "adam"), help=f"default {default.optimizer}")
+    p.add_argument("--lr", type=float, help=f"learning rate (default {default.learning_rate})")
+    p.add_argument("--momentum", type=float, help=f"SGD momentum (default {default.momentum})")
+    p.add_argument("--weight-decay", type=float, help=f"default {default.weight_decay}")
     p.add_argument(
-        "--schedule", choices=("constant", "cosine", "onecycle"), default=default.schedule
+        "--schedule",
+        choices=("constant", "cosine", "onecycle"),
+        help=f"default {default.schedule}",
     )
-    p.add_argument("--batch-size", type=int, default=default.batch_size)
-    p.add_argument("--epochs", type=int, default=default.epochs)
-    p.add_argument("--seed", type=int, default=default.seed)
+    p.add_argument("--batch-size", type=int, help=f"default {default.batch_size}")
     p.add_argument(
-        "--val-size", type=int, default=default.val_size, help="images held out for validation"
+        "--epochs",
+        type=int,
+        help=f"default {default.epochs}; with --resume, more than the run's trains it further",
+    )
+    p.add_argument("--seed", type=int, help=f"default {default.seed}")
+    p.add_argument(
+        "--val-size", type=int, help=f"images held out for validation (default {default.val_size})"
     )
     p.add_argument(
         "--augment",
@@ -76,11 +87,14 @@ def add_parser(sub) -> None:
             help=f"strength of the {what} distortions, 0 (off) to {MAX_STRENGTH:g} "
             f"(default {getattr(default, family):g}; overrides --augment)",
         )
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
-    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu")
+    p.add_argument("--threads", type=int, help="torch CPU threads")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), help="default cpu")
     p.add_argument("--name", help="run name (default: a timestamp)")
     p.add_argument(
-        "--resume", action="store_true", help="continue run NAME from its last checkpoint"
+        "--resume",
+        action="store_true",
+        help="continue run NAME from its last checkpoint, with its recorded recipe, split, seed "
+        "and data (checked)",
     )
     p.add_argument(
         "--out",
@@ -89,46 +103,95 @@ def add_parser(sub) -> None:
         "OUT.json with the test-set evaluation",
     )
     p.add_argument("--json", action="store_true", help="events as JSON lines on standard output")
+    add_experiment_options(p)
 
 
-def _train_config(args: argparse.Namespace):
-    from workbench.core.training.config import TrainConfig
-
-    spec = json.loads(args.spec.read_text(encoding="utf-8")) if args.spec else None
-    return TrainConfig(
-        preset=args.preset,
-        activation=args.activation,
-        pooling=args.pooling,
-        spec=spec,
-        optimizer=args.optimizer,
-        learning_rate=args.lr,
-        momentum=args.momentum,
-        weight_decay=args.weight_decay,
-        batch_size=args.batch_size,
-        epochs=args.epochs,
-        seed=args.seed,
-        val_size=args.val_size,
-        **_strengths(args),
-        schedule=args.schedule,
-        threads=args.threads,
-        device=args.device,
+def add_experiment_options(p: argparse.ArgumentParser) -> None:
+    """The settings the homework experiments vary: subset, early stopping, initial weights."""
+    p.add_argument("--train-size", type=int, help="train on a seeded subset of N training images")
+    p.add_argument(
+        "--early-stop",
+        type=int,
+        metavar="PATIENCE",
+        help="stop when validation loss has not improved for PATIENCE epochs; the best "
+        "epoch's checkpoint is the one `export RUN` and --out take",
+    )
+    p.add_argument("--init", choices=("default", "zeros", "constant"), help="default default")
+    p.add_argument(
+        "--init-constant", type=float, help="every weight's value with --init constant (0.1)"
     )
 
 
-def _strengths(args: argparse.Namespace) -> dict[str, float]:
-    """The augmentation strengths: the defaults, or --augment/--no-augment's, then each
-    family's own flag."""
-    from workbench.core.training.config import TrainConfig
+OPTIONS = {  # TrainConfig field -> argparse dest
+    "preset": "preset",
+    "activation": "activation",
+    "pooling": "pooling",
+    "spec": "spec",
+    "optimizer": "optimizer",
+    "learning_rate": "lr",
+    "momentum": "momentum",
+    "weight_decay": "weight_decay",
+    "batch_size": "batch_size",
+    "epochs": "epochs",
+    "seed": "seed",
+    "val_size": "val_size",
+    **{family: family for family in FAMILIES},
+    "schedule": "schedule",
+    "threads": "threads",
+    "device": "device",
+    "train_size": "train_size",
+    "early_stop": "early_stop",
+    "init": "init",
+    "init_constant": "init_constant",
+}
 
-    default = TrainConfig()
-    if args.augment is None:
-        strengths = default.strengths
-    else:
-        strengths = dict(CLASSIC_STRENGTHS if args.augment else NO_AUGMENTATION)
-    for family in FAMILIES:
-        if getattr(args, family, None) is not None:
-            strengths[family] = getattr(args, family)
-    return strengths
+
+def _given_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The recipe options on the command line (TrainConfig field -> value); not the others."""
+    given = {field: getattr(args, dest) for field, dest in OPTIONS.items()}
+    given = {field: value for field, value in given.items() if value is not None}
+    if args.augment is not None:  # the shorthand, under the families' own flags
+        given = {**(CLASSIC_STRENGTHS if args.augment else NO_AUGMENTATION), **given}
+    if "spec" in given:
+        given["spec"] = json.loads(given["spec"].read_text(encoding="utf-8"))
+    return given
+
+
+def _train_config(args: argparse.Namespace):
+    """The config of the run: the options given over the defaults, or for --resume the run's
+    record (ResumeRefused, a ValueError, for an option that contradicts it)."""
+    from workbench.core.training.config import TrainConfig
+    from workbench.core.training.resume import resume_config
+
+    given = _given_settings(args)
+    if args.resume:
+        return resume_config(paths.runs_dir() / args.name, given)
+    return TrainConfig(**given)
+
+
+class _CtrlC:
+    """The first Ctrl+C asks the run to stop at the next event (history "stopped", checkpoints
+    kept); a second one interrupts at once."""
+
+    def __init__(self) -> None:
+        self.asked = False
+        self._previous: Any = None
+
+    def __enter__(self) -> _CtrlC:
+        try:
+            self._previous = signal.signal(signal.SIGINT, self._on_sigint)
+        except ValueError:  # not the main thread (a test calling main): no handler
+            self._previous = None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+    def _on_sigint(self, signum: int, frame: Any) -> None:
+        if self.asked:
+            raise KeyboardInterrupt
+        self.asked = True
 
 
 def _event_text(event: Any) -> str | None:
@@ -156,74 +219,85 @@ def _event_text(event: Any) -> str | None:
     return None
 
 
-def _read_training_data(args: argparse.Namespace, result: dict[str, Any]) -> None:
-    """The MNIST folder and training split, or the exit code, into `result` (a thread's work:
-    checksums and gunzip release the GIL, so they overlap torch's import)."""
-    from workbench.core.data.mnist import load_split
-
-    folder = fetch_data(args.data_dir, quiet=args.json, verify=not args.no_verify)
-    if folder is None:
-        result["code"] = EXIT_UNUSABLE
-        return
-    try:
-        result["data"] = folder, *load_split(folder, "train", verify=not args.no_verify)
-    except (ValueError, OSError) as exc:
-        say(f"error: {exc}")
-        result["code"] = EXIT_UNUSABLE
-
-
 def command(args: argparse.Namespace) -> int:
-    import threading
-
+    from workbench.core.data.mnist import load_split
     from workbench.core.model.spec import SpecError
+    from workbench.core.training.events import EpochDone, RunEnded, event_to_dict
+    from workbench.core.training.loop import resolve_device, train
+    from workbench.core.training.resume import ResumeRefused
+    from workbench.core.training.runs import HISTORY_NAME, new_run_dir, summarise
 
-    try:
-        config = _train_config(args)
-        config.validate()
-    except (SpecError, ValueError, OSError) as exc:
-        say(f"error: {exc}")
-        return EXIT_UNUSABLE
     if args.resume and not args.name:
         say("error: --resume needs --name of the run to continue")
         return EXIT_UNUSABLE
-    loaded: dict[str, Any] = {}
-    reader = threading.Thread(target=_read_training_data, args=(args, loaded), daemon=True)
-    reader.start()
-    from workbench.core.training.events import RunEnded, event_to_dict
-    from workbench.core.training.loop import resolve_device, train
-    from workbench.core.training.runs import new_run_dir
-
+    if args.resume and not (paths.runs_dir() / args.name / HISTORY_NAME).is_file():
+        say(f"error: there is no run {args.name!r} to resume in {paths.runs_dir()}")
+        return EXIT_UNUSABLE
     try:
+        config = _train_config(args)
+        config.validate()
         resolve_device(config.device)  # CUDA asked for where there is none: say so, no traceback
-    except RuntimeError as exc:
+    except (SpecError, ValueError, OSError, RuntimeError) as exc:
         say(f"error: {exc}")
         return EXIT_UNUSABLE
-    reader.join()
-    if "data" not in loaded:
-        return loaded.get("code", EXIT_UNUSABLE)
-    folder, images, labels = loaded["data"]
+    folder = fetch_data(args.data_dir, quiet=args.json, verify=not args.no_verify)
+    if folder is None:
+        return EXIT_UNUSABLE
+    try:
+        images, labels = load_split(folder, "train", verify=not args.no_verify)
+    except (ValueError, OSError, RuntimeError) as exc:  # DataUnavailable is a RuntimeError
+        say(f"error: {exc}")
+        return EXIT_UNUSABLE
     run_dir = paths.runs_dir() / args.name if args.resume else new_run_dir(args.name)
     say(f"run folder: {run_dir}")
-    ended = None
-    try:
-        for event in train(config, images, labels, run_dir=run_dir, resume=args.resume):
-            if args.json:
-                emit(event_to_dict(event))
-            elif (text := _event_text(event)) is not None:
-                say(text)
-            if isinstance(event, RunEnded):
-                ended = event
-    except OSError as exc:  # a full disk or a lost folder: the files written so far are whole
-        say(f"error: {exc}; the run keeps its last finished epoch in {run_dir}")
-        return EXIT_FAILED
+    if args.resume:
+        run = summarise(run_dir)  # "interrupted" when the process that trained it is gone
+        why = f" ({run.reason})" if run.reason else ""
+        say(
+            f"run {run.name} is {run.state} after epoch {run.epochs_done}{why}; resuming with "
+            f"its recipe: {config.epochs} epochs, seed {config.seed}, {config.val_size} held out"
+        )
+    ended, epochs_done = None, None
+    with _CtrlC() as ctrl_c:
+        events = train(config, images, labels, run_dir=run_dir, resume=args.resume)
+        try:
+            for event in events:
+                if args.json:
+                    emit(event_to_dict(event))
+                elif (text := _event_text(event)) is not None:
+                    say(text)
+                if isinstance(event, EpochDone):
+                    epochs_done = event.epoch
+                if isinstance(event, RunEnded):
+                    ended = event
+                if ctrl_c.asked and ended is None:
+                    events.close()  # the run is saved as "stopped", its checkpoints kept
+                    break
+        except ResumeRefused as exc:
+            say(f"error: {exc}")
+            return EXIT_UNUSABLE
+        except OSError as exc:  # a full disk or a lost folder: the files written so far are whole
+            say(f"error: {exc}; the run keeps its last finished epoch in {run_dir}")
+            return EXIT_FAILED
+    if ctrl_c.asked and ended is None:
+        done = f"after epoch {epochs_done}" if epochs_done else "before its first epoch"
+        say(
+            f"stopped by Ctrl+C {done}; the run is kept in {run_dir}: continue it with "
+            f"`workbench train --name {run_dir.name} --resume`"
+        )
+        return EXIT_INTERRUPTED
     if ended is None:
         return EXIT_FAILED
     if args.out and ended.state == "finished":
-        from workbench.core.model.publish import write_model
+        from workbench.core.model.publish import write_model  # onnxruntime: only here
 
-        card = write_model(
-            ended.network, args.out, ended.history, folder, verify=not args.no_verify
-        )
+        try:
+            card = write_model(
+                ended.network, args.out, ended.history, folder, verify=not args.no_verify
+            )
+        except (OSError, ValueError, RuntimeError) as exc:  # full disk, test set gone: run kept
+            say(f"error: {exc}; the run is kept in {run_dir}")
+            return EXIT_FAILED
         say(
             f"wrote {args.out}: test accuracy {card['test']['accuracy']:.2%}, export max "
             f"difference {card['export']['max_abs_difference']:.1e}"

@@ -346,6 +346,7 @@ class MainWindow(WindowMenus, QMainWindow):
         self.model_label.setText(text)
         self.model_label.setToolTip(tip)
         self.model_menu.set_device(self.device)
+        self.model_menu.set_model(self.model_source or self.predictor and self.predictor.path)
 
     def _on_model_jobs_job_finished(self, result) -> None:
         predictor, source = result

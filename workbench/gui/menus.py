@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from workbench import __version__
 from workbench.core import paths
+from workbench.core.model.quantize import int8_sibling, is_int8_path
 from workbench.gui.load.load_view import IMAGE_FILTER, sample_title
 from workbench.gui.widgets.export_image import ask_png_path, copy_widget, save_widget_png
 from workbench.gui.widgets.model_choice import ModelMenu, ask_model_path, describe_model
@@ -88,6 +89,7 @@ class WindowMenus:
         self._action(edit, "Copy feature &maps as image", self._on_copy_features_triggered)
 
         self.model_menu = ModelMenu(self)
+        self.model_menu.int8_toggled.connect(self._on_model_menu_int8_toggled)
         bar.addMenu(self.model_menu)
 
         view = bar.addMenu("&View")
@@ -207,6 +209,15 @@ class WindowMenus:
 
     def _on_model_menu_shipped_requested(self) -> None:
         self.open_model(paths.SHIPPED_MODEL)
+
+    def _on_model_menu_int8_toggled(self, on: bool) -> None:
+        current = self.model_source or (self.predictor.path if self.predictor else None)
+        twin = int8_sibling(current) if current is not None else None
+        if twin is None or is_int8_path(twin) != on:
+            self.model_menu.set_model(current)  # nothing to switch to: undo the tick
+            return
+        if not self.open_model(twin):
+            self.model_menu.set_model(current)
 
     def _on_model_menu_device_chosen(self, device: str) -> None:
         self.device = device

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import math
 import os
+import stat
 import struct
 import zlib
 from pathlib import Path
@@ -24,8 +25,10 @@ IDX_DTYPES: dict[int, np.dtype] = {
     0x0E: np.dtype(">f8"),
 }
 MAX_DIMS = 4
-# A bigger array is a corrupt header, not data: refuse it before allocating anything.
+# A bigger array is a corrupt header (or a gzip bomb), not data: refuse it before allocating.
 MAX_ELEMENTS = 2**31
+MAX_DATA_BYTES = 2**30
+"""The most data bytes a header may declare (1 GiB; all of MNIST is 55 MB, EMNIST 0.7 GB)."""
 GZIP_MAGIC = b"\x1f\x8b"
 _CHUNK = 1 << 20
 
@@ -42,6 +45,7 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     OSError of a missing or unreadable file passes through unchanged.
     """
     path = Path(path)
+    require_regular_file(path)
     with open(path, "rb") as raw:
         head = raw.read(2)
         if not head:
@@ -56,6 +60,24 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
         except (OSError, EOFError, zlib.error) as exc:
             reason = str(exc) or type(exc).__name__
             raise IdxError(f"{path}: corrupt gzip data ({reason})") from exc
+
+
+def require_regular_file(path: str | os.PathLike) -> None:
+    """Raise IdxError for a folder, device, pipe or socket (a FIFO would hang a read, a device
+    never end); a missing file is FileNotFoundError."""
+    mode = os.stat(path).st_mode
+    if stat.S_ISDIR(mode):
+        raise IdxError(f"{path}: a folder, not an IDX file")
+    if not stat.S_ISREG(mode):
+        raise IdxError(f"{path}: not a regular file (a device, pipe or socket)")
+
+
+def idx_header(array: np.ndarray) -> bytes:
+    """The IDX header that `write_idx` puts before `array`'s big-endian data."""
+    code = _type_code(array.dtype)
+    if code is None:
+        raise IdxError(f"IDX cannot hold {array.dtype} data")
+    return bytes([0, 0, code, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
 
 
 def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:
@@ -73,7 +95,7 @@ def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:
         raise IdxError(f"{path}: IDX arrays need 1 to {MAX_DIMS} dimensions, got {array.ndim}")
     if max(array.shape) >= 2**32:
         raise IdxError(f"{path}: dimension too large for IDX: {array.shape}")
-    header = bytes([0, 0, code, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+    header = idx_header(array)
     data = np.ascontiguousarray(array, dtype=IDX_DTYPES[code]).tobytes()
     with atomic_writer(path, "wb") as handle:
         if path.suffix == ".gz":
@@ -122,15 +144,24 @@ def _parse(stream: BinaryIO, path: Path, file_size: int | None) -> np.ndarray:
             f"more than the {MAX_ELEMENTS} this reader accepts: corrupt header?"
         )
     expected = count * dtype.itemsize
+    if expected > MAX_DATA_BYTES:
+        raise IdxError(
+            f"{path}: the header declares {expected:,} bytes of data, more than the "
+            f"{MAX_DATA_BYTES:,} byte limit of this reader: corrupt header or a gzip bomb?"
+        )
     if file_size is not None:
         found = file_size - 4 - 4 * ndim
         _check_length(path, expected, found, exact=True)
-        data = _read_up_to(stream, expected)
-        _check_length(path, expected, len(data), exact=True)  # the file shrank while reading
-    else:
-        data = _read_up_to(stream, expected + 1)  # one more byte reveals trailing data
-        _check_length(path, expected, len(data), exact=False)
-    array = np.frombuffer(data, dtype=dtype).reshape(shape)
+    # Never more than the declared size (plus one byte to see trailing data) is decompressed.
+    data = np.empty(expected, dtype=np.uint8)
+    got = _read_into(stream, memoryview(data))
+    _check_length(path, expected, got, exact=True)  # short: truncated (or shrank while reading)
+    if stream.read(1):
+        found = "" if file_size is None else f"{file_size - 4 - 4 * ndim - expected} "
+        raise IdxError(
+            f"{path}: {found}trailing bytes after the {expected} bytes of data the header declares"
+        )
+    array = data.view(dtype).reshape(shape)
     return array.astype(dtype.newbyteorder("="), copy=False)
 
 
@@ -140,6 +171,17 @@ def _check_length(path: Path, expected: int, found: int, exact: bool) -> None:
     if found > expected:
         extra = f"{found - expected} trailing bytes" if exact else "trailing bytes"
         raise IdxError(f"{path}: {extra} after the {expected} bytes of data the header declares")
+
+
+def _read_into(stream: BinaryIO, target: memoryview) -> int:
+    """Fill `target` from `stream` in chunks; the number of bytes read (short at end of file)."""
+    done = 0
+    while done < len(target):
+        count = stream.readinto(target[done : done + _CHUNK])  # type: ignore[attr-defined]
+        if not count:
+            break
+        done += count
+    return done
 
 
 def _read_up_to(stream: BinaryIO, size: int) -> bytearray:

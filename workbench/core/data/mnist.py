@@ -20,7 +20,8 @@ from typing import BinaryIO, Literal
 import numpy as np
 
 from workbench import __version__
-from workbench.core.data.idx import GZIP_MAGIC, IdxError, read_idx
+from workbench.core.data import cache
+from workbench.core.data.idx import GZIP_MAGIC, IdxError, require_regular_file
 from workbench.core.paths import data_dir
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,8 @@ def configured_mirrors() -> list[str]:
     configured = os.environ.get("WORKBENCH_MIRRORS", "")
     chosen = [url.strip() for url in configured.split(",") if url.strip()]
     return [url if url.endswith("/") else url + "/" for url in chosen] or list(MIRRORS)
+
+
 IMAGE_SHAPE = (28, 28)
 
 
@@ -105,13 +108,16 @@ def file_status(
     status = {}
     for name in files or FILES:
         path = folder / name
-        if not path.is_file():
+        if not path.exists():
             status[name] = "missing"
             continue
+        if not path.is_file():  # a folder, device or pipe in its place: never read it
+            status[name] = "corrupt: not a regular file"
+            continue
         expected = checksums.get(name) if checksums is not None else None
-        problem = _checksum_problem(path, expected) if expected else None
-        if problem is None and path.stat().st_size == 0:
-            problem = "empty file"
+        problem = "empty file" if path.stat().st_size == 0 else None
+        if problem is None and expected:
+            problem = _checksum_problem(path, expected)
         status[name] = f"corrupt: {problem}" if problem else "ok"
     return status
 
@@ -175,25 +181,15 @@ def load_split(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Images (uint8, N x 28 x 28) and labels (uint8, N, values 0 to 9) of a split.
 
-    Never downloads: a missing file raises DataUnavailable (call `fetch` first). With `verify`
-    the files named in `checksums` are MD5-checked (DataCorrupt); bad content raises IdxError.
+    Never downloads: a missing file raises DataUnavailable (call `fetch` first); an empty file
+    or a folder in a file's place is an IdxError naming it. With `verify` the files named in
+    `checksums` are MD5-checked (DataCorrupt); bad content raises IdxError. The decoded arrays
+    are cached in the user data folder (see `cache`), so a second load takes a fraction of a
+    second.
     """
-    if split not in SPLITS:
-        raise ValueError(f"unknown split {split!r}: expected one of {', '.join(SPLITS)}")
     folder = Path(folder)
-    images_path, labels_path = (folder / name for name in SPLITS[split])
-    missing = [path.name for path in (images_path, labels_path) if not path.is_file()]
-    if missing:
-        raise DataUnavailable(unavailable_message(folder, missing))
-    if verify and checksums is not None:
-        for path in (images_path, labels_path):
-            expected = checksums.get(path.name)
-            problem = _checksum_problem(path, expected) if expected else None
-            if problem:
-                raise DataCorrupt(
-                    f"{path}: {problem}; delete it and run `workbench data` to download it again"
-                )
-    images, labels = read_idx(images_path), read_idx(labels_path)
+    images_path, labels_path = _split_paths(folder, split)
+    images, labels = (_read_checked(path, verify, checksums) for path in (images_path, labels_path))
     if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != IMAGE_SHAPE:
         raise IdxError(
             f"{images_path}: expected uint8 images of 28x28, found {images.dtype} {images.shape}"
@@ -209,6 +205,59 @@ def load_split(
     if labels.size and labels.max() > 9:
         raise IdxError(f"{labels_path}: label {labels.max()} is not a digit 0 to 9")
     return images, labels
+
+
+def data_identity(
+    folder: str | os.PathLike, splits: Iterable[str] = ("train", "test")
+) -> dict[str, str]:
+    """What identifies the data in `folder`: {"train_images": sha256, "train_labels": ..., ...}.
+
+    Each value is the SHA-256 of a decoded array's bytes (`cache.array_sha256`), the same for a
+    gzipped, regzipped or plain copy. Cheap once the split has been loaded: the source files are
+    hashed and the cache's records read; no array is decoded or hashed again.
+    `cache.identity_digest` turns the dict into one string.
+    """
+    folder = Path(folder)
+    identity = {}
+    for split in splits:
+        for path, kind in zip(_split_paths(folder, split), ("images", "labels"), strict=True):
+            identity[f"{split}_{kind}"] = cache.cached_record(path).sha256
+    return identity
+
+
+def _split_paths(folder: Path, split: str) -> tuple[Path, Path]:
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}: expected one of {', '.join(SPLITS)}")
+    images_path, labels_path = (folder / name for name in SPLITS[split])
+    missing = [path.name for path in (images_path, labels_path) if not path.exists()]
+    if missing:
+        raise DataUnavailable(unavailable_message(folder, missing))
+    for path in (images_path, labels_path):
+        require_regular_file(path)
+        if path.stat().st_size == 0:
+            raise IdxError(f"{path}: empty file")
+    return images_path, labels_path
+
+
+def _read_checked(path: Path, verify: bool, checksums: Checksums | None) -> np.ndarray:
+    """The decoded array of `path` (through the cache), MD5-checked when asked to."""
+    expected = checksums.get(path.name) if verify and checksums is not None else None
+    accepted = {expected} if isinstance(expected, str) else set(expected or ())
+    digests = cache.file_digests(path)
+    try:
+        array, record = cache.read_array(path, digests)
+    except IdxError as exc:
+        if accepted and digests.md5 not in accepted:  # a damaged copy of an official file
+            raise DataCorrupt(
+                f"{exc}; delete it and run `workbench data` to download it again"
+            ) from exc
+        raise
+    if accepted and not accepted & {record.file_md5, record.content_md5}:
+        raise DataCorrupt(
+            f"{path}: MD5 {digests.md5} is not the expected {' or '.join(sorted(accepted))}; "
+            "delete it and run `workbench data` to download it again"
+        )
+    return array
 
 
 def _checksum_problem(path: Path, expected: str | Collection[str]) -> str | None:

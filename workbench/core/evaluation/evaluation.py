@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from workbench.core.evaluation.calibration import (
+    ReliabilityBin,
+    expected_calibration_error,
+    reliability,
+)
 from workbench.core.evaluation.metrics import (
     ClassMetrics,
     ConfusedPair,
@@ -21,6 +27,9 @@ from workbench.core.evaluation.metrics import (
     top_confused,
 )
 from workbench.core.recognition.predictor import Predictor
+
+if TYPE_CHECKING:
+    from workbench.core.evaluation.nonmnist_score import NonMnistScore
 
 
 @dataclass(frozen=True)
@@ -50,6 +59,10 @@ class EvalResult:
     provider: str
     probabilities: np.ndarray = field(repr=False)  # [N, 10], for galleries of a cell
     labels: np.ndarray = field(repr=False)
+    # Expected calibration error of the top-1 confidence (15 equal-width bins) and the bins
+    # behind it (the reliability diagram); NaN and () when there is nothing to measure.
+    ece: float = math.nan
+    reliability: tuple[ReliabilityBin, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -60,7 +73,28 @@ class EvalResult:
             "top_confused": [vars(pair) for pair in self.top_confused],
             "seconds": self.seconds,
             "provider": self.provider,
+            "ece": self.ece if math.isfinite(self.ece) else None,
+            "reliability": [_bin_json(row) for row in self.reliability],
         }
+
+
+def _bin_json(row: ReliabilityBin) -> dict[str, Any]:
+    """A bin as JSON: an empty bin's mean confidence and accuracy are null, not NaN."""
+    return {
+        key: (None if isinstance(value, float) and not math.isfinite(value) else value)
+        for key, value in vars(row).items()
+    }
+
+
+def calibration_of(
+    probabilities: np.ndarray, labels: np.ndarray
+) -> tuple[float, tuple[ReliabilityBin, ...]]:
+    """(ECE, reliability bins) of the answers; (NaN, ()) when there are none or one is NaN."""
+    probabilities = np.asarray(probabilities)
+    if len(probabilities) == 0 or not np.isfinite(probabilities).all():
+        return math.nan, ()
+    bins = tuple(reliability(probabilities, labels))
+    return expected_calibration_error(probabilities, labels), bins
 
 
 def iter_evaluate(
@@ -92,6 +126,7 @@ def iter_evaluate(
             yield EvalProgress(done, len(images))
     seconds = time.perf_counter() - began
     matrix = confusion_matrix(labels, probabilities.argmax(axis=1))
+    ece, bins = calibration_of(probabilities, labels)
     yield EvalResult(
         accuracy(matrix),
         len(labels),
@@ -102,6 +137,8 @@ def iter_evaluate(
         predictor.provider,
         probabilities,
         labels,
+        ece,
+        bins,
     )
 
 
@@ -120,12 +157,16 @@ def evaluate(
 
 
 def evaluation_events(
-    predictor: Predictor, folder: Path, verify: bool
-) -> Iterator[TestSetLoaded | EvalProgress | EvalResult]:
-    """Read the MNIST test split from `folder`, then `iter_evaluate` over it (the Evaluate view's
-    background job)."""
+    predictor: Predictor, folder: Path, verify: bool, non_mnist: int = 1000
+) -> Iterator[TestSetLoaded | EvalProgress | EvalResult | NonMnistScore]:
+    """Read the MNIST test split from `folder`, then `iter_evaluate` over it, then (unless
+    `non_mnist` is 0) score the same predictor on that many non-MNIST digits, seed 14 (the
+    Evaluate view's background job)."""
     from workbench.core.data.mnist import load_split
+    from workbench.core.evaluation import nonmnist_score
 
     images, labels = load_split(folder, "test", verify=verify)
     yield TestSetLoaded(images, labels)
     yield from iter_evaluate(predictor, images, labels)
+    if non_mnist:
+        yield nonmnist_score.score(predictor, non_mnist)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from workbench.core.evaluation.calibration import ReliabilityBin
 from workbench.core.evaluation.evaluation import EvalResult
 from workbench.core.evaluation.metrics import ClassMetrics, ConfusedPair, row_normalised
 from workbench.core.fileio import atomic_writer
@@ -75,7 +77,8 @@ def write_misclassified(
 def stored_result(test: dict[str, Any]) -> EvalResult:
     """The evaluation kept in a model card's "test" entry (the `eval --json` keys), as a result.
 
-    It has no per-image answers: its `probabilities` and `labels` are empty.
+    It has no per-image answers: its `probabilities` and `labels` are empty. Cards written
+    before calibration was measured have no "ece" (NaN here) and no reliability bins.
     """
     matrix = np.asarray(test["confusion"], dtype=np.int64)
     if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
@@ -90,6 +93,19 @@ def stored_result(test: dict[str, Any]) -> EvalResult:
         provider=str(test.get("provider", "")),
         probabilities=np.empty((0, matrix.shape[1]), dtype=np.float32),
         labels=np.empty(0, dtype=np.int64),
+        ece=float(test["ece"]) if test.get("ece") is not None else math.nan,
+        reliability=tuple(_stored_bin(row) for row in test.get("reliability") or ()),
+    )
+
+
+def _stored_bin(row: dict[str, Any]) -> ReliabilityBin:
+    """A reliability bin from JSON, where an empty bin's means are null."""
+
+    def number(key: str) -> float:
+        return math.nan if row.get(key) is None else float(row[key])
+
+    return ReliabilityBin(
+        number("low"), number("high"), int(row["count"]), number("confidence"), number("accuracy")
     )
 
 

@@ -51,6 +51,23 @@ def anatomy(spec: ModelSpec) -> Anatomy:
     rows: list[LayerAnatomy] = []
     for shape in layer_shapes(spec):
         layer = shape.layer
+        if layer.kind == "dropout":
+            rows.append(
+                LayerAnatomy(
+                    layer.name,
+                    "dropout",
+                    None,
+                    None,
+                    None,
+                    None,
+                    shape.output_shape,
+                    0,
+                    0,
+                    receptive,
+                    "none",
+                )
+            )
+            continue
         if layer.kind in ("conv", "pool"):
             span = layer.dilation * (layer.kernel - 1) + 1
             receptive += (span - 1) * jump
@@ -108,7 +125,12 @@ def shape_text(shape: tuple[int, ...]) -> str:
 
 
 def type_text(row: LayerAnatomy) -> str:
-    kind = {"conv": "conv", "pool": f"{row.pooling or 'max'} pool", "fc": "fully connected"}
+    kind = {
+        "conv": "conv",
+        "pool": f"{row.pooling or 'max'} pool",
+        "fc": "fully connected",
+        "dropout": "dropout (training only)",
+    }
     activation = "" if row.activation == "none" else f" + {row.activation}"
     return kind.get(row.kind, row.kind) + activation
 
@@ -194,6 +216,8 @@ def describe_layer(spec: ModelSpec | None, name: str, shape: tuple[int, ...]) ->
         return f"{size} · {layer.kernel}×{layer.kernel} convolution{after}"
     if layer.kind == "pool":
         return f"{size} · {layer.kernel}×{layer.kernel} {spec.layer_pooling(layer)} pooling"
+    if layer.kind == "dropout":
+        return f"{size} · dropout {layer.rate:g} (training only)"
     return f"{size} · fully connected{after}"
 
 

@@ -57,24 +57,41 @@ def read_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str
     return tensors, meta
 
 
+def _decoded(path: str | Path, meta: dict[str, str]) -> dict[str, Any]:
+    """Every metadata value but format and spec, JSON-decoded; a bad one names file and key."""
+    values = {}
+    for key, text in meta.items():
+        if key in ("format", "spec"):
+            continue
+        try:
+            values[key] = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ModelFileError(
+                f"{Path(path).name}: metadata {key!r} is not valid JSON ({exc.msg} at "
+                f"character {exc.pos}: {text[:40]!r})"
+            ) from exc
+    return values
+
+
 def load_checkpoint(
     path: str | Path, net: SpecNet, optimizer: torch.optim.Optimizer | None = None
 ) -> dict[str, Any]:
     """Load weights (and optimizer state) into existing objects; returns the extra metadata."""
     tensors, meta = read_checkpoint(path)
+    values = _decoded(path, meta)
     model_state = {k: v for k, v in tensors.items() if not k.startswith(_OPTIM_PREFIX)}
     try:
         net.load_state_dict(model_state)
     except RuntimeError as exc:
         raise ModelFileError(f"{Path(path).name}: weights do not match the model ({exc})") from exc
-    if optimizer is not None and "optimizer" in meta:
+    if optimizer is not None and "optimizer" in values:
         state: dict[int, dict[str, torch.Tensor]] = {}
         for key, value in tensors.items():
             if key.startswith(_OPTIM_PREFIX):
                 index, name = key[len(_OPTIM_PREFIX) :].split("/", 1)
                 state.setdefault(int(index), {})[name] = value
-        optimizer.load_state_dict({"state": state, "param_groups": json.loads(meta["optimizer"])})
-    return {k: json.loads(v) for k, v in meta.items() if k not in ("format", "spec", "optimizer")}
+        optimizer.load_state_dict({"state": state, "param_groups": values["optimizer"]})
+    return {k: v for k, v in values.items() if k != "optimizer"}
 
 
 def load_network(path: str | Path) -> tuple[SpecNet, dict[str, Any]]:

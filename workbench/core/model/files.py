@@ -8,7 +8,7 @@ import struct
 from pathlib import Path
 
 from workbench.core import paths
-from workbench.core.recognition.predictor import ModelLoadError, Predictor
+from workbench.core.recognition.predictor import MAX_MODEL_BYTES, ModelLoadError, Predictor
 
 ONNX_SUFFIX = ".onnx"
 CHECKPOINT_SUFFIX = ".safetensors"
@@ -22,8 +22,10 @@ def open_model(path: str | os.PathLike, device: str = "auto") -> Predictor:
     the checkpoint's content; torch is imported only then.
     """
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise ModelLoadError(f"{path.name}: no such file")
+    if not path.is_file():  # a folder, device or FIFO: never opened (a FIFO would block)
+        raise ModelLoadError(f"{path.name}: not a regular file (a folder, device or pipe)")
     if path.suffix.lower() == CHECKPOINT_SUFFIX or _looks_like_safetensors(path):
         return Predictor(checkpoint_to_onnx(path), device=device)
     if path.suffix.lower() != ONNX_SUFFIX and not _looks_like_onnx(path):
@@ -50,6 +52,8 @@ def checkpoint_to_onnx(path: str | os.PathLike) -> Path:
     """The ONNX export of a workbench checkpoint, made once and kept in cache_dir()."""
     path = Path(path)
     try:
+        if path.stat().st_size > MAX_MODEL_BYTES:
+            raise ModelLoadError(f"{path.name}: too large for a workbench checkpoint")
         digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
     except OSError as exc:
         raise ModelLoadError(f"{path.name}: cannot read the file ({exc.strerror})") from exc
@@ -61,10 +65,13 @@ def checkpoint_to_onnx(path: str | os.PathLike) -> Path:
     from workbench.core.model.network import ModelFileError
 
     try:
-        net, meta = load_network(path)
-    except (ModelFileError, OSError, ValueError) as exc:
+        net, meta = load_network(path)  # a spec past the size limits is a ModelFileError here
+    except (ModelFileError, OSError, ValueError, RuntimeError) as exc:
         raise ModelLoadError(str(exc) if path.name in str(exc) else f"{path.name}: {exc}") from exc
-    export_onnx(net, target, {"source": path.name, **meta})
+    try:
+        export_onnx(net, target, {"source": path.name, **meta})
+    except (OSError, ValueError, RuntimeError) as exc:  # a full cache folder, an exporter fault
+        raise ModelLoadError(f"{path.name}: could not convert it to ONNX ({exc})") from exc
     return target
 
 

@@ -6,7 +6,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from workbench.core.model.spec import ModelSpec, validate
+from workbench.core.model.limits import check_size
+from workbench.core.model.spec import INITS, ModelSpec, validate
 
 _ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "none": nn.Identity}
 
@@ -21,6 +22,7 @@ class SpecNet(nn.Module):
     def __init__(self, spec: ModelSpec):
         super().__init__()
         validate(spec)
+        check_size(spec)  # a spec asking for gigabytes is a SpecError, not an allocator failure
         self.spec = spec
         mean, std = spec.normalize
         self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32), persistent=False)
@@ -31,8 +33,10 @@ class SpecNet(nn.Module):
         features = None
         for layer in spec.layers:
             act = _ACTIVATIONS[spec.layer_activation(layer)]()
-            if layer.kind == "conv":
-                core: nn.Module = nn.Conv2d(
+            if layer.kind == "dropout":
+                core: nn.Module = nn.Dropout(layer.rate)  # identity in eval mode, so in ONNX
+            elif layer.kind == "conv":
+                core = nn.Conv2d(
                     channels,
                     layer.channels,
                     layer.kernel,
@@ -81,10 +85,32 @@ def _flat_features(blocks: nn.ModuleDict, input_shape: tuple[int, int, int]) -> 
     return int(x.numel())
 
 
-def build_network(spec: ModelSpec, seed: int | None = None) -> SpecNet:
+def build_network(
+    spec: ModelSpec, seed: int | None = None, init: str = "default", constant: float = 0.1
+) -> SpecNet:
+    """The network of `spec`, its weights drawn from `seed`, then set by `init` (see initialise)."""
     if seed is not None:
         torch.manual_seed(seed)
-    return SpecNet(spec)
+    net = SpecNet(spec)
+    initialise(net, init, constant)
+    return net
+
+
+@torch.no_grad()
+def initialise(net: SpecNet, init: str = "default", constant: float = 0.1) -> None:
+    """`default` keeps torch's random (Kaiming-uniform) weights; `zeros` sets every weight and
+    bias to 0; `constant` every weight to `constant` and every bias to 0. With the last two every
+    unit of a layer computes the same thing and gets the same gradient: symmetry is never broken.
+    """
+    if init not in INITS:
+        raise ValueError(f"init must be one of {', '.join(INITS)}, not {init!r}")
+    if init == "default":
+        return
+    for module in net.modules():
+        if isinstance(module, (nn.Conv2d, nn.Linear)):
+            module.weight.fill_(0.0 if init == "zeros" else constant)
+            if module.bias is not None:
+                module.bias.zero_()
 
 
 @torch.inference_mode()

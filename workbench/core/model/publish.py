@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import platform
 from pathlib import Path
@@ -27,6 +28,10 @@ def _md5(path: Path) -> str:
     return digest.hexdigest()
 
 
+class ModelWriteError(OSError):
+    """The model's files could not be written (full disk, lost folder); none of them was left."""
+
+
 def write_model(
     net: SpecNet,
     onnx_path: str | Path,
@@ -40,7 +45,33 @@ def write_model(
     The temperature fitted on the run's validation split (`history["calibration"]`) goes into
     the ONNX graph; a run without one (`--val-size 0`) is exported with T = 1, and the card
     says it is not calibrated.
+    All three files or none: on a write error (a full disk) the ones already written are
+    removed and ModelWriteError says which file failed and why.
     """
+    onnx_path = Path(onnx_path)
+    outputs = [onnx_path, onnx_path.with_suffix(".safetensors"), onnx_path.with_suffix(".json")]
+    existed = {path for path in outputs if path.exists()}
+    try:
+        return _write_model(net, onnx_path, history, data_folder, verify)
+    except OSError as exc:
+        for path in outputs:
+            if path not in existed:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise ModelWriteError(
+            f"could not write the model {onnx_path}: {exc.strerror or exc}{where}; "
+            "no model files were left behind"
+        ) from exc
+
+
+def _write_model(
+    net: SpecNet,
+    onnx_path: Path,
+    history: dict[str, Any],
+    data_folder: Path | None,
+    verify: bool,
+) -> dict[str, Any]:
     import torch
 
     onnx_path = Path(onnx_path)
@@ -84,6 +115,10 @@ def write_model(
         result = evaluate(Predictor(onnx_path, device="cpu"), *test)
         card["test"] = result.to_json()
         card["calibration"]["test"] = calibration_on(onnx_path, *test, calibration["temperature"])
+    # How it reads digits that are not MNIST's: the standard non-MNIST set (1,000, seed 14).
+    from workbench.core.evaluation import nonmnist_score
+
+    card["non_mnist"] = nonmnist_score.score(Predictor(onnx_path, device="cpu")).to_json()
     set_metadata(onnx_path, {"card": card})
     write_json_atomic(onnx_path.with_suffix(".json"), card)
     return card

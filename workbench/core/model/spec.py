@@ -9,7 +9,8 @@ from typing import Any
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "none")
 POOLINGS = ("max", "avg")
-LAYER_KINDS = ("conv", "pool", "fc")
+LAYER_KINDS = ("conv", "pool", "fc", "dropout")
+INITS = ("default", "zeros", "constant")  # how weights start: see network.initialise
 
 
 class SpecError(ValueError):
@@ -18,7 +19,8 @@ class SpecError(ValueError):
 
 @dataclass(frozen=True)
 class LayerSpec:
-    """One layer. `conv` and `pool` use kernel/stride/padding/dilation; `fc` uses `units`.
+    """One layer. `conv` and `pool` use kernel/stride/padding/dilation; `fc` uses `units`;
+    `dropout` uses `rate` (the share of values zeroed while training; none at inference).
 
     `activation` and `pooling` of None inherit the model-wide choice; the last `fc` layer has none.
     """
@@ -33,6 +35,7 @@ class LayerSpec:
     dilation: int = 1
     activation: str | None = None
     pooling: str | None = None
+    rate: float = 0.0
 
     def effective_stride(self) -> int:
         if self.stride is not None:
@@ -53,7 +56,7 @@ class ModelSpec:
     classes: int = 10
 
     def layer_activation(self, layer: LayerSpec) -> str:
-        if layer.kind == "pool":
+        if layer.kind in ("pool", "dropout"):
             return "none"
         if layer.kind == "fc" and layer is self.layers[-1]:
             return "none"
@@ -107,6 +110,7 @@ _LAYER_FIELDS = {
     "conv": ("channels", "kernel", "stride", "padding", "dilation", "activation"),
     "pool": ("kernel", "stride", "padding", "dilation", "pooling"),
     "fc": ("units", "activation"),
+    "dropout": ("rate",),
 }
 
 
@@ -137,6 +141,18 @@ def _pool(name, kernel=2) -> LayerSpec:
 
 def _fc(name, units) -> LayerSpec:
     return LayerSpec("fc", name, units=units)
+
+
+def with_dropout(spec: ModelSpec, rate: float = 0.5) -> ModelSpec:
+    """The spec with a dropout layer after each hidden fully connected layer (the classic place)."""
+    layers: list[LayerSpec] = []
+    for layer in spec.layers:
+        layers.append(layer)
+        if layer.kind == "fc" and layer is not spec.layers[-1]:
+            layers.append(LayerSpec("dropout", f"drop-{layer.name}", rate=rate))
+    changed = dataclasses.replace(spec, name=f"{spec.name}-dropout", layers=tuple(layers))
+    validate(changed)
+    return changed
 
 
 PRESETS: dict[str, ModelSpec] = {
@@ -172,6 +188,8 @@ PRESETS: dict[str, ModelSpec] = {
             _fc("fc2", 10),
         ),
     ),
+    # The fully connected baseline of the CNN-vs-MLP experiment: 784-300-100-10 (LeCun 1998).
+    "mlp": ModelSpec("mlp", (_fc("fc1", 300), _fc("fc2", 100), _fc("fc3", 10))),
 }
 DEFAULT_PRESET = "lenet5"
 
@@ -209,11 +227,16 @@ def layer_shapes(spec: ModelSpec) -> list[LayerShape]:
     for index, layer in enumerate(spec.layers):
         where = f"layer {index + 1} ({layer.name})"
         if layer.kind not in LAYER_KINDS:
-            raise SpecError(f"{where}: unknown kind {layer.kind!r}; use conv, pool or fc")
+            raise SpecError(f"{where}: unknown kind {layer.kind!r}; use conv, pool, fc or dropout")
         activation = spec.layer_activation(layer)
         if activation not in ACTIVATIONS:
             raise SpecError(f"{where}: unknown activation {activation!r}")
         stride: int | None = None
+        if layer.kind == "dropout":
+            if not 0.0 <= layer.rate < 1.0:
+                raise SpecError(f"{where}: a dropout rate must be at least 0 and below 1")
+            shapes.append(LayerShape(layer, activation, None, shape, shape))
+            continue
         if layer.kind in ("conv", "pool"):
             if len(shape) != 3:
                 raise SpecError(

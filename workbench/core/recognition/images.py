@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import os
+import re
+import stat
 import warnings
 from pathlib import Path
 
@@ -12,6 +14,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_PIXELS = 64_000_000
 """Refuse larger images: a crafted header can ask for gigabytes (a decompression bomb)."""
+MAX_FILE_BYTES = 200 * 1024 * 1024
+"""Refuse larger files before reading them (a photo of a page is a few MB); only regular files
+are read at all: a device such as /dev/zero never ends, a named pipe can block for ever."""
 
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R 601, as Pillow's convert("L")
 
@@ -39,10 +44,7 @@ def load_grey(source: str | os.PathLike | bytes) -> np.ndarray:
             with Image.open(io.BytesIO(data)) as image:
                 width, height = image.size
                 if width * height > MAX_PIXELS:
-                    raise ImageLoadError(
-                        f"{name}: {width}×{height} pixels is more than the "
-                        f"{MAX_PIXELS // 1_000_000} MP limit (possible decompression bomb)"
-                    )
+                    raise ImageLoadError(_bomb_message(name, f"{width}×{height}"))
                 if width == 0 or height == 0:
                     raise ImageLoadError(f"{name}: the image has no pixels")
                 image.seek(0)
@@ -51,7 +53,10 @@ def load_grey(source: str | os.PathLike | bytes) -> np.ndarray:
         except ImageLoadError:
             raise
         except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
-            raise ImageLoadError(f"{name}: too many pixels, possible decompression bomb") from exc
+            # Pillow refuses in Image.open, before the size is ours to see: its text gives the count
+            found = re.search(r"\((\d+) pixels\)", str(exc))
+            pixels = f"{int(found.group(1)):,}" if found else "too many"
+            raise ImageLoadError(_bomb_message(name, pixels)) from exc
         except UnidentifiedImageError as exc:
             raise ImageLoadError(f"{name}: not an image (or a format Pillow cannot read)") from exc
         except (OSError, SyntaxError, EOFError, ValueError, IndexError, TypeError) as exc:
@@ -120,12 +125,32 @@ def grey_from_array(array: np.ndarray) -> np.ndarray:
     return np.clip(grey, 0.0, 1.0).astype(np.float32)
 
 
+def _bomb_message(name: str, pixels: str) -> str:
+    return (
+        f"{name}: {pixels} pixels is more than the {MAX_PIXELS // 1_000_000} MP limit "
+        "(possible decompression bomb)"
+    )
+
+
 def _read_source(source: str | os.PathLike | bytes) -> tuple[str, bytes]:
     if isinstance(source, (bytes, bytearray, memoryview)):
         return "<image bytes>", bytes(source)
     path = Path(source)
     try:
-        return str(path), path.read_bytes()
+        mode = os.stat(path).st_mode  # before opening: opening a FIFO blocks
+        if stat.S_ISDIR(mode):
+            raise ImageLoadError(f"{path}: a folder, not an image file")
+        if not stat.S_ISREG(mode):
+            raise ImageLoadError(f"{path}: not a regular file (a device, pipe or socket)")
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            data = handle.read(MAX_FILE_BYTES + 1) if size <= MAX_FILE_BYTES else b""
+        if size > MAX_FILE_BYTES or len(data) > MAX_FILE_BYTES:
+            raise ImageLoadError(
+                f"{path}: {max(size, len(data)) / 2**20:,.0f} MB is more than the "
+                f"{MAX_FILE_BYTES // 2**20} MB limit for an image file"
+            )
+        return str(path), data
     except OSError as exc:
         raise ImageLoadError(f"{path}: cannot read the file ({exc.strerror or exc})") from exc
 

@@ -9,6 +9,7 @@ import numpy as np
 from PIL import Image
 
 from workbench.core.recognition.preprocessing import ink_from_grey
+from workbench.core.recognition.rows import rows_of
 from workbench.core.recognition.segmentation import (
     WORK_PIXELS,
     Box,
@@ -222,16 +223,5 @@ def _opposite_ink(grey: np.ndarray, auto_ink: np.ndarray) -> np.ndarray:
 
 
 def reading_order(digits: list[PageDigit]) -> list[PageDigit]:
-    """Rows top to bottom (a box joins the row its vertical centre falls in), then left to right."""
-    rows: list[list[PageDigit]] = []
-    for digit in sorted(digits, key=lambda d: d.box[1] + d.box[3] / 2):
-        centre = digit.box[1] + digit.box[3] / 2
-        for row in rows:
-            top = float(np.median([d.box[1] for d in row]))
-            bottom = float(np.median([d.box[1] + d.box[3] for d in row]))
-            if top <= centre <= bottom:
-                row.append(digit)
-                break
-        else:
-            rows.append([digit])
-    return [d for row in rows for d in sorted(row, key=lambda d: d.box[0] + d.box[2] / 2)]
+    """Rows as chains of vertically overlapping boxes (as the automatic split orders them)."""
+    return [digits[i] for row in rows_of([d.box for d in digits]) for i in row]

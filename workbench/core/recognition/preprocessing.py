@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 from PIL import Image
-from scipy import ndimage
+
+from workbench.core.recognition.ruling import ruled_lines
 
 MNIST_SIZE = 28
 MNIST_BOX = 20  # MNIST digits were scaled to fit 20×20, then centred by mass in 28×28
@@ -16,6 +17,7 @@ _SEED_SIGMAS = 6.0  # a stroke must rise this far above the (smoothed) noise som
 _GROW_SIGMAS = 3.0
 _SPECK_FRACTION = 0.05  # blobs smaller than this share of the largest blob are dirt
 _TREND_DEGREE = 2  # cubic: follows a vignette or a fall-off; far too stiff to follow a stroke
+_LOCAL_SIGN_SIDE = 600  # photos this big (both sides) hold many digits: strokes are thin
 _MIN_EXTENT = 6  # a digit spans at least this many pixels; smaller blobs alone are noise
 
 
@@ -27,22 +29,36 @@ def ink_from_grey(grey: np.ndarray) -> np.ndarray:
     and departures no bigger than the sensor noise are dropped. A uniform or pure-noise image
     gives all zeros.
     """
+    from scipy import ndimage  # not at import: scipy slows the window's start
+
     grey = np.asarray(grey, dtype=np.float32)
     if grey.ndim != 2 or grey.size == 0:
         raise ValueError(f"expected a non-empty (H, W) grey image, got shape {grey.shape}")
     tiny = ndimage.median_filter(_downsample(grey, 64), size=3, mode="nearest")
     trend = _lighting_trend(tiny)
     sign = _ink_sign(grey - _upsample(trend, grey.shape))
+    if sign != 0 and min(grey.shape) >= _LOCAL_SIGN_SIDE:
+        # A shadow over most of a page leaves the lit part as the minority to a smooth trend:
+        # against the local paper (the tiny image, no strokes left in it) the strokes decide.
+        local = _ink_sign(grey - _upsample(tiny, grey.shape), decisive=3.0)
+        sign = local or sign
     if sign == 0:
         return np.zeros_like(grey)
     # What the smooth trend misses (a shadow) is the envelope on the far side of the ink: a
-    # closing fills dark strokes narrower than the window whatever share of it they cover.
+    # closing fills dark strokes narrower than the window whatever share of it they cover. The
+    # window (a quarter of the tiny image at most) is wider than any stroke, and narrow
+    # enough to follow a shadow's edge.
     envelope = ndimage.grey_closing if sign < 0 else ndimage.grey_opening
-    window = max(3, (max(tiny.shape) // 2) | 1)
+    window = max(3, min(max(tiny.shape) // 2, 15) | 1)
     background = trend + envelope(tiny - trend, size=window, mode="nearest")
     background = _upsample(background, grey.shape)
-    # Relative to the local paper brightness, so a dim corner's ink counts as much as a lit one's.
-    raw = sign * (grey - background) / np.maximum(background, 0.05)
+    # Dark ink: relative to the local paper brightness, so a dim corner's ink counts as much as
+    # a lit one's. Light ink: against the room above the board (1 - board); a division by a
+    # dark board would give the darkest part four or five times the contrast of the rest.
+    if sign < 0:
+        raw = (background - grey) / np.maximum(background, 0.05)
+    else:
+        raw = (grey - background) / np.maximum(1.0 - background, 0.05)
     raw -= float(np.median(raw[:: _stride(raw), :: _stride(raw)]))  # the paper is the majority
     mask, contrast, low = _ink_mask(raw)
     if mask is None:
@@ -115,10 +131,11 @@ def _lighting_trend(tiny: np.ndarray) -> np.ndarray:
     return fit.reshape(height, width).astype(np.float32)
 
 
-def _ink_sign(residual: np.ndarray) -> int:
+def _ink_sign(residual: np.ndarray, decisive: float = 1.0) -> int:
     """+1 for light ink on a dark board, -1 for dark ink on paper, 0 for no ink at all.
 
     The ink side is the side with more mass beyond the noise: the paper is symmetric about zero.
+    With `decisive` > 1, one side must outweigh the other that many times (else 0).
     """
     sample = _downsample(residual, 512)
     noise = _robust_sigma(sample)
@@ -127,11 +144,15 @@ def _ink_sign(residual: np.ndarray) -> int:
     dark = float(np.clip(-sample - floor, 0, None).sum())
     if max(light, dark) <= 1e-4 * sample.size * MIN_CONTRAST:
         return 0
+    if max(light, dark) < decisive * min(light, dark):
+        return 0
     return 1 if light > dark else -1
 
 
 def _ink_mask(raw: np.ndarray) -> tuple[np.ndarray | None, float, float]:
     """Hysteresis mask of the strokes, the ink contrast, and the low (growing) threshold."""
+    from scipy import ndimage  # not at import: scipy slows the window's start
+
     smooth = ndimage.gaussian_filter(raw, 1.0)  # averages sensor noise, keeps 2-px strokes
     noise = _robust_sigma(smooth[:: _stride(smooth), :: _stride(smooth)])
     seeds = smooth > max(_SEED_SIGMAS * noise, MIN_CONTRAST)
@@ -142,6 +163,9 @@ def _ink_mask(raw: np.ndarray) -> tuple[np.ndarray | None, float, float]:
         return None, 0.0, 0.0
     low = max(_GROW_SIGMAS * noise, 0.25 * contrast)
     high = max(_SEED_SIGMAS * noise, 0.5 * contrast)
+    lines = ruled_lines(smooth > low)  # ruled or squared paper: lines are paper, not digits
+    if lines is not None:
+        smooth = np.where(lines, 0.0, smooth)
     labels, count = ndimage.label(smooth > low, structure=np.ones((3, 3), bool))
     seeded = np.zeros(count + 1, dtype=bool)
     seeded[labels[smooth > high]] = True
@@ -172,6 +196,8 @@ def border_touches(labels: np.ndarray, count: int) -> np.ndarray:
 
 
 def _extent(labels: np.ndarray, label: int) -> int:
+    from scipy import ndimage  # not at import: scipy slows the window's start
+
     rows, cols = ndimage.find_objects(labels)[label - 1]
     return max(rows.stop - rows.start, cols.stop - cols.start)
 

@@ -15,7 +15,7 @@ class _Prediction(Protocol):
 
 
 class DigitPredictor(Protocol):
-    """What `read_digits` needs of `workbench.core.recognition.predictor.Predictor` (kept free of onnxruntime)."""
+    """What `read_digits` needs of `recognition.predictor.Predictor` (free of onnxruntime)."""
 
     def predict(self, images: np.ndarray) -> _Prediction: ...
 

@@ -7,16 +7,18 @@ from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
-from scipy import ndimage
 
 from workbench.core.recognition.preprocessing import border_touches, ink_from_grey, to_mnist
+from workbench.core.recognition.rows import rows_of
 
 Box = tuple[int, int, int, int]  # x, y, w, h in image pixels
 
 INK_LEVEL = 0.25  # ink map value that counts as a stroke when finding the pieces
 LABEL_PIXELS = 2_000_000  # larger ink maps are labelled on a block-reduced copy (speed)
-WORK_PIXELS = 4_000_000  # larger photos are reduced before the ink is extracted (speed)
+WORK_PIXELS = 2_000_000  # larger photos are reduced before the ink is extracted (speed)
 MAX_PIECES = 4000  # beyond this many blobs, only the largest are considered
+MIN_DIGIT_PIXELS = 8  # no digit is shorter than this: a page of dust has no digits
+WIDE = 1.6  # a box this many times wider than the typical digit holds touching digits
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class _Group:
     x1: int
     y1: int
     labels: list[int]
+    cut: bool = False  # split from touching neighbours: its pixels end at its own columns
 
     @property
     def height(self) -> int:
@@ -88,6 +91,8 @@ def crop_to_mnist(ink: np.ndarray, box: Box, mask: np.ndarray | None = None) -> 
 
 def _find_groups(ink: np.ndarray) -> tuple[np.ndarray, int, list[_Group]]:
     """Label the strokes, merge broken pieces, drop specks, sort into reading order."""
+    from scipy import ndimage  # not at import: scipy slows the window's start
+
     factor = max(1, math.ceil(math.sqrt(ink.size / LABEL_PIXELS)))
     strokes = ink > INK_LEVEL
     if factor > 1:  # block "any": keeps hairlines that an average would lose
@@ -113,66 +118,145 @@ def _find_groups(ink: np.ndarray) -> tuple[np.ndarray, int, list[_Group]]:
     areas = areas[order]
     big = areas >= 0.15 * areas[0]
     ref_area = float(np.median(areas[big]))
-    ref_height = float(np.median([p.height for p, b in zip(pieces, big, strict=True) if b]))
+    ref_height = _reference_height([p.height for p, b in zip(pieces, big, strict=True) if b])
     pieces = [
         p
         for p, area in zip(pieces, areas, strict=True)
         if area >= 0.03 * ref_area or p.height >= 0.3 * ref_height  # dust
     ]
     groups = _merge_pieces(pieces, ref_height)
-    groups = [g for g in groups if g.height >= 0.4 * ref_height]  # dashes, dots, stray marks
+    least = max(0.4 * ref_height, MIN_DIGIT_PIXELS / factor)  # dashes, dots, stray marks
+    groups = [g for g in groups if g.height >= least]
+    groups = split_touching(labels, groups, ref_height)
     return labels, factor, _reading_order(groups)
 
 
-def _merge_pieces(pieces: list[_Group], ref_height: float) -> list[_Group]:
-    """Join the pieces of one broken digit: stacked above one another, together digit-sized.
+def _reference_height(heights: list[int]) -> float:
+    """A digit's height from the tallest pieces, so that fragments cannot pull it down."""
+    values = np.asarray(heights, dtype=np.float64)
+    tall = values[values >= 0.5 * np.percentile(values, 90)]
+    return float(np.median(tall))
 
-    Two full-height neighbours never merge, so a '1' beside a slanted '7' stays apart.
+
+def _merge_pieces(pieces: list[_Group], ref_height: float) -> list[_Group]:
+    """Join the pieces of one broken digit, the closest pair first.
+
+    Stacked: above one another and together digit-sized (a 5's detached bar), or nested.
+    Beside: a short piece within a small gap of another, the two no bigger than one digit (a 4
+    written in two strokes). Two full-height neighbours never merge.
     """
-    groups = list(pieces)
-    merged = True
-    while merged:
-        merged = False
-        for i, a in enumerate(groups):
-            for j in range(i + 1, len(groups)):
-                b = groups[j]
-                overlap = min(a.x1, b.x1) - max(a.x0, b.x0)
-                if overlap < 0.5 * min(a.width, b.width):
-                    continue
-                union_h = max(a.y1, b.y1) - min(a.y0, b.y0)
-                partial = min(a.height, b.height) < 0.75 * ref_height
-                nested = union_h <= 1.1 * max(a.height, b.height)
-                if union_h <= 1.35 * ref_height and (partial or nested):
-                    groups[i] = _Group(
-                        min(a.x0, b.x0),
-                        min(a.y0, b.y0),
-                        max(a.x1, b.x1),
-                        max(a.y1, b.y1),
-                        a.labels + b.labels,
-                    )
-                    del groups[j]
-                    merged = True
-                    break
-            if merged:
-                break
+    if len(pieces) < 2:
+        return list(pieces)
+    # Only pieces within reach of one another can merge: merge each such cluster on its own,
+    # so a page of many specks costs one pass, not a pass per merge.
+    x0, y0, x1, y1 = np.array([(g.x0, g.y0, g.x1, g.y1) for g in pieces], float).T
+    reach = 0.15 * ref_height
+    near = (np.minimum(x1[:, None], x1) - np.maximum(x0[:, None], x0) > -reach) & (
+        np.maximum(y1[:, None], y1) - np.minimum(y0[:, None], y0) <= 1.35 * ref_height
+    )
+    parent = np.arange(len(pieces))
+    for i, j in np.argwhere(np.triu(near, 1)):
+        root_i, root_j = _root(parent, i), _root(parent, j)
+        parent[max(root_i, root_j)] = min(root_i, root_j)
+    roots = [_root(parent, i) for i in range(len(pieces))]
+    clusters: dict[int, list[_Group]] = {}
+    for piece, root in zip(pieces, roots, strict=True):
+        clusters.setdefault(root, []).append(piece)
+    return [g for cluster in clusters.values() for g in _merge_cluster(cluster, ref_height)]
+
+
+def _root(parent: np.ndarray, i: int) -> int:
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]
+        i = parent[i]
+    return int(i)
+
+
+def _merge_cluster(groups: list[_Group], ref_height: float) -> list[_Group]:
+    while len(groups) > 1:
+        x0, y0, x1, y1 = np.array([(g.x0, g.y0, g.x1, g.y1) for g in groups], float).T
+        h, w = y1 - y0, x1 - x0
+        overlap_x = np.minimum(x1[:, None], x1) - np.maximum(x0[:, None], x0)
+        overlap_y = np.minimum(y1[:, None], y1) - np.maximum(y0[:, None], y0)
+        union_h = np.maximum(y1[:, None], y1) - np.minimum(y0[:, None], y0)
+        union_w = np.maximum(x1[:, None], x1) - np.minimum(x0[:, None], x0)
+        short = np.minimum(h[:, None], h) < 0.75 * ref_height
+        nested = union_h <= 1.1 * np.maximum(h[:, None], h)
+        above = overlap_x >= 0.5 * np.minimum(w[:, None], w)
+        stacked = above & (union_h <= 1.35 * ref_height) & (short | nested)
+        gap = np.hypot(np.maximum(-overlap_x, 0), np.maximum(-overlap_y, 0))
+        beside = (
+            short
+            & (gap <= 0.12 * ref_height)
+            & (union_h <= 1.2 * ref_height)
+            & (union_w <= 0.9 * ref_height)
+        )
+        ok = (stacked | beside) & ~np.eye(len(groups), dtype=bool)
+        if not ok.any():
+            break
+        i, j = np.unravel_index(np.argmin(np.where(ok, gap, np.inf)), ok.shape)
+        a, b = groups[i], groups[j]
+        groups[min(i, j)] = _Group(
+            min(a.x0, b.x0), min(a.y0, b.y0), max(a.x1, b.x1), max(a.y1, b.y1), a.labels + b.labels
+        )
+        del groups[max(i, j)]
     return groups
 
 
+def split_touching(labels: np.ndarray, groups: list[_Group], ref_height: float) -> list[_Group]:
+    """Cut a box much wider than the others (digits that touch) at its column profile's valleys.
+
+    One part per typical digit width it spans; each cut at the column with the least ink near
+    where it would fall, so two digits that touch, or nearly so, stay two.
+    """
+    digits = [g for g in groups if g.height >= 0.6 * ref_height]
+    if len(digits) < 2:
+        return groups
+    typical = float(np.median([g.width for g in digits]))
+    out = []
+    for group in groups:
+        parts = round(group.width / typical) if typical > 0 else 1
+        if group.width < WIDE * typical or group.width < 0.9 * ref_height or parts < 2:
+            out.append(group)
+            continue
+        out += _cut(labels, group, min(parts, 4))
+    return out
+
+
+def _cut(labels: np.ndarray, group: _Group, parts: int) -> list[_Group]:
+    members = np.isin(labels[group.y0 : group.y1, group.x0 : group.x1], group.labels)
+    profile = np.convolve(members.sum(axis=0).astype(float), np.ones(3) / 3, mode="same")
+    width = group.width
+    cuts = []
+    for k in range(1, parts):
+        centre = k * width / parts
+        lo, hi = int(centre - 0.2 * width / parts), int(centre + 0.2 * width / parts) + 1
+        lo, hi = max(lo, 1), min(hi, width - 1)
+        if hi <= lo:
+            return [group]
+        cuts.append(lo + int(np.argmin(profile[lo:hi])))
+    pieces = []
+    for left, right in zip([0, *cuts], [*cuts, width], strict=True):
+        rows = np.flatnonzero(members[:, left:right].any(axis=1))
+        if rows.size == 0:
+            continue
+        pieces.append(
+            _Group(
+                group.x0 + left,
+                group.y0 + int(rows[0]),
+                group.x0 + right,
+                group.y0 + int(rows[-1]) + 1,
+                group.labels,
+                cut=True,
+            )
+        )
+    return pieces
+
+
 def _reading_order(groups: list[_Group]) -> list[_Group]:
-    """Rows top to bottom (a digit joins a row its vertical centre falls in), then left to right."""
-    rows: list[list[_Group]] = []
-    for group in sorted(groups, key=lambda g: (g.y0 + g.y1) / 2):
-        centre = (group.y0 + group.y1) / 2
-        for row in rows:
-            top = float(np.median([g.y0 for g in row]))
-            bottom = float(np.median([g.y1 for g in row]))
-            if top <= centre <= bottom:
-                row.append(group)
-                break
-        else:
-            rows.append([group])
-    rows.sort(key=lambda row: float(np.mean([(g.y0 + g.y1) / 2 for g in row])))
-    return [g for row in rows for g in sorted(row, key=lambda g: g.x0 + g.x1)]
+    """Rows as chains of vertically overlapping boxes, top to bottom, each left to right."""
+    boxes = [(g.x0, g.y0, g.width, g.height) for g in groups]
+    return [groups[i] for row in rows_of(boxes) for i in row]
 
 
 def _to_pixels(group: _Group, factor: int, shape: tuple[int, int]) -> Box:
@@ -188,12 +272,28 @@ def _member_region(
     pad = 2 if factor == 1 else 1
     y0, x0 = max(group.y0 - pad, 0), max(group.x0 - pad, 0)
     region = labels[y0 : group.y1 + pad, x0 : group.x1 + pad]
-    mask = ndimage.binary_dilation(np.isin(region, group.labels), iterations=pad)
+    mask = _grown(np.isin(region, group.labels), pad)
+    if group.cut:  # the neighbour it touched begins right beside it
+        mask[:, : group.x0 - x0] = False
+        mask[:, group.x1 - x0 :] = False
     if factor > 1:
         mask = mask.repeat(factor, axis=0).repeat(factor, axis=1)
     grown = _Group(x0, y0, x0 + region.shape[1], y0 + region.shape[0], group.labels)
     box = _to_pixels(grown, factor, shape)
     return box, mask[: box[3], : box[2]].astype(np.float32)
+
+
+def _grown(mask: np.ndarray, steps: int) -> np.ndarray:
+    """`mask` grown by `steps` pixels in all eight directions (a cheap binary dilation)."""
+    for _ in range(steps):
+        grown = mask.copy()
+        grown[1:] |= mask[:-1]
+        grown[:-1] |= mask[1:]
+        wide = grown.copy()
+        wide[:, 1:] |= grown[:, :-1]
+        wide[:, :-1] |= grown[:, 1:]
+        mask = wide
+    return mask
 
 
 def _rescale(box: Box, scale: float, shape: tuple[int, int]) -> Box:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -52,6 +53,7 @@ def run_curves(history: dict[str, Any], name: str) -> RunCurves:
         epochs=[dict(row) for row in history.get("epochs", [])],
         state=str(history.get("state", "finished")),
         reason=str(history.get("reason", "")),
+        batches=[list(row) for row in history.get("batches", [])],
     )
 
 
@@ -98,8 +100,9 @@ def pillow_curves(runs: list[RunCurves], labels: list[str]) -> list[Figure]:
                         draw.PALETTE[1] if one else colour,
                     )
                 )
-    loss = draw.line_chart("Loss", series["loss"], "cross-entropy (log)", log_y=True)
-    accuracy = draw.line_chart("Accuracy", series["acc"], "accuracy (%)")
+    size = (340, 280)  # shown 316 px wide, two side by side: the text stays readable
+    loss = draw.line_chart("Loss", series["loss"], "cross-entropy (log)", log_y=True, size=size)
+    accuracy = draw.line_chart("Accuracy", series["acc"], "accuracy (%)", size=size)
     return [Figure("Loss", draw.png_bytes(loss)), Figure("Accuracy", draw.png_bytes(accuracy))]
 
 
@@ -134,14 +137,23 @@ def model_section(predictor, card: dict[str, Any] | None = None) -> ModelSection
                 f" on {export.get('n_checked', 0)} images",
             )
         )
+    if isinstance(card.get("non_mnist"), dict):  # how it reads digits that are not MNIST's
+        from workbench.core.evaluation.nonmnist_score import stored_score
+
+        with contextlib.suppress(KeyError, TypeError, ValueError, AttributeError):
+            origin.append(("non-MNIST digits", stored_score(card["non_mnist"]).describe()))
     return ModelSection(spec.name, spec, anatomy(spec), origin)
 
 
-def training_section(runs: Sequence[RunCurves], figures: FigureRenderer) -> TrainingSection:
+def training_section(
+    runs: Sequence[RunCurves],
+    figures: FigureRenderer,
+    experiment: tuple[str, str] | None = None,
+) -> TrainingSection:
     runs = list(runs)
     differences = describe_difference([run.config for run in runs]) if len(runs) > 1 else [""]
     labels = [diff or run.name for run, diff in zip(runs, differences, strict=True)]
-    return TrainingSection(runs, differences, figures.curves(runs, labels))
+    return TrainingSection(runs, differences, figures.curves(runs, labels), experiment)
 
 
 def evaluation_section(
@@ -189,7 +201,7 @@ def inside_section(predictor, image: np.ndarray) -> InsideSection:
         caption = (
             f"{out} filters of {kh}×{kw}×{inputs}: {reading}; blue negative, white 0, red positive"
         )
-        picture = draw.filter_image(weights)
+        picture = draw.filter_image(weights, fit=(330, 450))
         filters.append(Figure(f"{name} filters", draw.png_bytes(picture), caption))
     figure = Figure("chosen input", draw.png_bytes(draw.digit_image(image, scale=4)))
     return InsideSection(figure, top, layers, filters)
@@ -217,8 +229,12 @@ def build_report(
     inputs: Sequence[ClassifiedInput] = (),
     figures: FigureRenderer | None = None,
     title: str = "",
+    experiment: tuple[str, str] | None = None,
 ) -> Report:
-    """The chosen sections that have content (no runs: no training; no inputs: none)."""
+    """The chosen sections that have content (no runs: no training; no inputs: none).
+
+    `experiment`: (name, note) of the course experiment the runs are the arms of
+    (experiment_notes.note_for_runs), shown in the training section."""
     chosen = set(sections)
     unknown = chosen - set(SECTIONS)
     if unknown:
@@ -231,7 +247,9 @@ def build_report(
         title=title or f"Digit recognition with {predictor.path.name}",
         created=time.strftime("%Y-%m-%d %H:%M"),
         model=model_section(predictor, card) if "model" in chosen else None,
-        training=training_section(runs, figures) if "training" in chosen and runs else None,
+        training=(
+            training_section(runs, figures, experiment) if "training" in chosen and runs else None
+        ),
         evaluation=(
             evaluation_section(evaluation, stored, figures, test_images)
             if "evaluation" in chosen and evaluation is not None

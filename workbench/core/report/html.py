@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import html
 import json
+import math
+import struct
 
 from workbench.core.report.images import boxed_image, png_bytes
 from workbench.core.report.sections import (
@@ -18,6 +20,9 @@ from workbench.core.report.sections import (
     TrainingSection,
 )
 from workbench.core.training.comparisons import describe_config
+from workbench.core.training.experiment_notes import TITLES
+
+FIGURE_WIDTH = 316  # two figures side by side on an A4 page (680 px between the margins)
 
 # Kept to what both browsers and QTextDocument (the PDF printer) understand.
 CSS = """
@@ -26,15 +31,19 @@ body { font-family: 'DejaVu Sans', Arial, sans-serif; font-size: 10pt; color: #2
 h1 { font-size: 20pt; margin-bottom: 2px; color: #0b3d6b; }
 h2 { font-size: 15pt; color: #0b3d6b; border-bottom: 2px solid #0b3d6b; margin-top: 26px; }
 h3 { font-size: 11pt; margin: 12px 0 4px 0; }
+h1, h2, h3 { page-break-after: avoid; break-after: avoid; }
+table, .figure, img { page-break-inside: avoid; break-inside: avoid; }
 p.meta { color: #666; margin-top: 0; }
 table { border-collapse: collapse; margin: 6px 0 10px 0; }
 th { background: #e8eef5; font-weight: bold; }
-th, td { border: 1px solid #bbb; padding: 2px 6px; text-align: right; }
-td.l, th.l { text-align: left; }
+th, td { border: 1px solid #bbb; padding: 2px 6px; text-align: left; }
+td.n, th.n { text-align: right; white-space: nowrap; }
+td.fig { border: none; padding: 0px 14px 10px 0px; vertical-align: top; }
 span.off { color: #b00; }
 .caption { color: #555; font-size: 9pt; }
 .note { color: #8a5a00; }
-.figure { display: inline-block; margin: 4px 10px 10px 0; vertical-align: top; }
+.figure { display: inline-block; margin: 4px 10px 10px 0; vertical-align: top;
+          text-align: left; }
 """
 
 
@@ -57,18 +66,49 @@ def _figure(figure: Figure, width: int | None = None) -> str:
     )
 
 
-_LEFT = ' class="l"'
+def png_size(png: bytes) -> tuple[int, int]:
+    """(width, height) from a PNG's header."""
+    if png[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError("not a PNG")
+    return struct.unpack(">II", png[16:24])
 
 
-def _table(head: list[str], rows: list[list[str]], left: int = 1, table_id: str = "") -> str:
+def _figure_grid(figures: list[Figure], width: int = FIGURE_WIDTH, columns: int = 2) -> str:
+    """Figures side by side, each at most `width` px wide: one borderless table per row, so
+    the printer moves a row to the next page whole (Qt's printer has no inline blocks)."""
+    cells = []
+    for figure in figures:
+        natural = png_size(figure.png)[0]
+        cells.append(f'<td class="fig" width="50%">{_figure(figure, min(width, natural))}</td>')
+    return "".join(
+        f'<table class="grid" width="100%" cellspacing="0"><tr>{"".join(cells[i : i + columns])}'
+        "</tr></table>"
+        for i in range(0, len(cells), columns)
+    )
+
+
+def _align(column: int, left: int, text: tuple[int, ...] = ()) -> str:
+    """Text columns (the first `left`, and `text`) wrap at spaces; numbers align right, unbroken."""
+    return ' class="l"' if column < left or column in text else ' class="n"'
+
+
+def _table(
+    head: list[str],
+    rows: list[list[str]],
+    left: int = 1,
+    table_id: str = "",
+    text: tuple[int, ...] = (),
+) -> str:
     ident = f' id="{table_id}"' if table_id else ""
-    cells = "".join(f"<th{_LEFT * (i < left)}>{html.escape(h)}</th>" for i, h in enumerate(head))
-    cells = f"<tr>{cells}</tr>" if any(head) else ""
+    cells = "".join(f"<th{_align(i, left, text)}>{html.escape(h)}</th>" for i, h in enumerate(head))
+    cells = f"<thead><tr>{cells}</tr></thead>" if any(head) else ""  # repeated per page
     body = "".join(
-        "<tr>" + "".join(f"<td{_LEFT * (i < left)}>{v}</td>" for i, v in enumerate(row)) + "</tr>"
+        "<tr>"
+        + "".join(f"<td{_align(i, left, text)}>{v}</td>" for i, v in enumerate(row))
+        + "</tr>"
         for row in rows
     )
-    return f"<table{ident}>{cells}{body}</table>"
+    return f"<table{ident}>{cells}<tbody>{body}</tbody></table>"
 
 
 def _percent(value: float | None) -> str:
@@ -147,7 +187,14 @@ def training_html(section: TrainingSection) -> str:
                 html.escape(ended),
             ]
         )
-    parts.append(_table(head, rows, 2, "runs"))
+    parts.append(_table(head, rows, 2, "runs", text=(5,)))
+    if section.experiment is not None:
+        name, note = section.experiment
+        title = TITLES.get(name, name)
+        parts.append(
+            f"<h3>Experiment: {html.escape(title)}</h3><p>What the runs showed: "
+            f"{html.escape(note)}</p>"
+        )
     if several:
         parts.append(
             "<p>What differs between the runs: "
@@ -158,6 +205,13 @@ def training_html(section: TrainingSection) -> str:
             + ".</p>"
         )
     for run in section.runs:
+        if run.state == "interrupted":  # history.json said running; its process is gone
+            parts.append(
+                f'<p class="note"><b>{html.escape(run.name)} interrupted</b>: '
+                f"{html.escape(run.reason)}. Its last finished epoch is kept; "
+                f"<code>workbench train --name {html.escape(run.name)} --resume</code> "
+                "continues it.</p>"
+            )
         if run.state in ("diverged", "stalled"):
             why = (
                 "its loss stopped being a number or exploded"
@@ -169,7 +223,7 @@ def training_html(section: TrainingSection) -> str:
                 f"{html.escape(run.reason)} — {why}. A smaller learning rate usually "
                 "fixes this.</p>"
             )
-    parts.append("".join(_figure(f, 420) for f in section.figures))
+    parts.append(_figure_grid(section.figures))
     if not several and section.runs:
         run = section.runs[0]
         head = ["epoch", "train loss", "train acc", "val loss", "val acc", "learning rate"]
@@ -199,6 +253,14 @@ def evaluation_html(section: EvaluationSection) -> str:
     parts = [
         f'<p>Accuracy <b id="accuracy">{result.accuracy:.2%}</b> of {result.n:,} test '
         f"images — {html.escape(where)}.</p>",
+        *(
+            [
+                f'<p>Expected calibration error <b id="ece">{result.ece:.4f}</b> (top-1 '
+                "confidence against accuracy, 15 equal-width bins).</p>"
+            ]
+            if math.isfinite(result.ece)
+            else []
+        ),
         _figure(section.figure, 420),
     ]
     size = len(result.confusion)
@@ -258,14 +320,14 @@ def inside_html(section: InsideSection) -> str:
         "viridis from 0 to the layer's maximum, blue–white–red where values are "
         "signed.</td></tr></table>"
     ]
-    parts.append("<h3>Feature maps</h3>" + "".join(_figure(f) for f in section.layers))
+    parts.append("<h3>Feature maps</h3>" + _figure_grid(section.layers))
     if section.filters:
-        parts.append("<h3>Convolution filters</h3>" + "".join(_figure(f) for f in section.filters))
+        parts.append("<h3>Convolution filters</h3>" + _figure_grid(section.filters))
     return "".join(parts)
 
 
 def inputs_html(inputs: list[ClassifiedInput]) -> str:
-    parts = []
+    figures = []
     for item in inputs:
         labels = [f"{t[0][0]}" for t in item.top]
         picture = png_bytes(boxed_image(item.picture(), item.boxes, labels))
@@ -273,12 +335,8 @@ def inputs_html(inputs: list[ClassifiedInput]) -> str:
             "; ".join(" or ".join(f"{d} ({p:.0%})" for d, p in top) for top in item.top)
             or "no digit found"
         )
-        parts.append(
-            f'<div class="figure"><b>{html.escape(item.kind)}: '
-            f"{html.escape(item.name)}</b><br>{_img(picture, item.name)}<br>"
-            f'<span class="caption">{html.escape(readings)}</span></div>'
-        )
-    return "".join(parts)
+        figures.append(Figure(f"{item.kind}: {item.name}", picture, readings))
+    return _figure_grid(figures)
 
 
 def report_html(report: Report) -> str:

@@ -37,9 +37,15 @@ def tile_grid(maps: np.ndarray, tile: int = 64, gap: int = 4) -> Image.Image:
     return sheet
 
 
-def filter_image(weights: np.ndarray) -> Image.Image:
-    """Conv weights [out, in, k, k] as the one filter picture the Anatomy view shows too."""
-    return Image.fromarray(filter_mosaic(weights), "RGB")
+def filter_image(weights: np.ndarray, fit: tuple[int, int] | None = None) -> Image.Image:
+    """Conv weights [out, in, k, k] as the one filter picture the Anatomy view shows too; with
+    `fit` (width, height), enlarged by a whole factor (up to 3×, sharp pixels) to about fill it."""
+    picture = Image.fromarray(filter_mosaic(weights), "RGB")
+    if fit is None:
+        return picture
+    scale = max(1, min(3, fit[0] // picture.width, fit[1] // picture.height))
+    size = (picture.width * scale, picture.height * scale)
+    return picture.resize(size, Image.Resampling.NEAREST) if scale > 1 else picture
 
 
 def unit_bars(values: np.ndarray, width: int = 560, height: int = 70) -> Image.Image:
@@ -99,7 +105,9 @@ def line_chart(
     draw = ImageDraw.Draw(image)
     font, small = ImageFont.load_default(size=15), ImageFont.load_default(size=12)
     left, right, top, bottom = 62, width - 14, 30, height - 70
-    draw.text((left, 6), title, fill=INK, font=font)
+    draw.text((4, 6), title, fill=INK, font=font)
+    # The y axis' name beside the title, not under it (it used to overlap the title).
+    draw.text((14 + draw.textlength(title, font=font), 9), y_label, fill=INK, font=small)
 
     def transform(v: float) -> float:
         return math.log10(max(v, 1e-4)) if log_y else v
@@ -125,11 +133,10 @@ def line_chart(
         return px, bottom - (y - y_low) / (y_high - y_low) * (bottom - top)
 
     draw.rectangle([left, top, right, bottom], outline=INK)
-    for k in range(5):
-        y = y_low + (y_high - y_low) * k / 4
+    for y in _y_ticks(y_low, y_high, log_y):
         _, py = to_pixel(0, y)
         draw.line([left, py, right, py], fill=GRID)
-        text = f"{10**y:.3g}" if log_y else f"{y:.3g}"
+        text = f"{10**y:g}" if log_y else f"{y:.3g}"
         draw.text((4, py - 7), text, fill=INK, font=small)
     for k in range(int(x_high) + 1):
         if x_high > 12 and k % max(1, round(x_high / 8)):
@@ -137,7 +144,6 @@ def line_chart(
         px, _ = to_pixel(k, y_low)
         draw.text((px - 3, bottom + 3), str(k), fill=INK, font=small)
     draw.text(((left + right) // 2 - 18, bottom + 18), "epoch", fill=INK, font=small)
-    draw.text((4, top - 18), y_label, fill=INK, font=small)
     legend_x, legend_y = left, bottom + 36
     for label, xs, ys, colour in series:
         line = [
@@ -155,6 +161,21 @@ def line_chart(
         if legend_x > width - 120:
             legend_x, legend_y = left, legend_y + 16
     return image
+
+
+def _y_ticks(low: float, high: float, log_y: bool) -> list[float]:
+    """Five even ticks; on a log axis (values are log10) the round ones, 1, 2, 5 × 10ᵏ."""
+    if log_y:
+        for multiples in ((1, 2, 5), (1, 2, 3, 5), (1, 1.5, 2, 3, 5, 7)):
+            ticks = [
+                math.log10(m * 10.0**k)
+                for k in range(math.floor(low) - 1, math.ceil(high) + 1)
+                for m in multiples
+            ]
+            inside = [t for t in ticks if low <= t <= high]
+            if len(inside) >= 3:
+                return inside[:: max(1, math.ceil(len(inside) / 6))]
+    return [low + (high - low) * k / 4 for k in range(5)]
 
 
 def confusion_image(matrix: np.ndarray, cell: int = 40) -> Image.Image:

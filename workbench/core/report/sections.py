@@ -82,6 +82,7 @@ class RunCurves:
     epochs: list[dict[str, Any]]
     state: str = "finished"
     reason: str = ""
+    batches: list[list[float]] = field(default_factory=list)  # kept [x in epochs, loss, acc]
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,7 @@ class TrainingSection:
     runs: list[RunCurves]
     differences: list[str]  # per run, what differs from the others ("" for one run)
     figures: list[Figure]
+    experiment: tuple[str, str] | None = None  # (experiment, its note) when the runs are one
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,16 @@ PLAIN_SGD: dict[str, Any] = {
     **NO_AUGMENTATION,
     "weight_decay": 0.0,
 }
+OVERFIT: dict[str, Any] = {
+    **PLAIN_SGD,
+    "learning_rate": 0.01,
+    "momentum": 0.9,
+    "train_size": 1000,
+    "batch_size": 32,
+    "epochs": 30,
+    "early_stop": None,
+}
+DROPOUT = "dropout"  # not a TrainConfig field: becomes a spec with dropout layers at this rate
 # Each comparison: the settings of its runs, on top of PLAIN_SGD; everything else (epochs, batch
 # size, seed, split, the architecture unless it is what varies) comes from one base, so only
 # the varied setting differs between the runs.
@@ -41,9 +51,38 @@ COMPARISONS: dict[str, list[dict[str, Any]]] = {
         {**PLAIN_SGD, "preset": name, "spec": None, "learning_rate": 0.01, "momentum": 0.9}
         for name in ("conv1", "conv2")
     ],
+    # Average pooling throughout: max pooling is a nonlinearity of its own, and the arm without
+    # an activation is only a linear network (a linear classifier, whatever its depth) without it.
     "activation": [
-        {**PLAIN_SGD, "activation": name, "spec": None, "learning_rate": 0.01, "momentum": 0.9}
-        for name in ("relu", "sigmoid")
+        {
+            **PLAIN_SGD,
+            "activation": name,
+            "pooling": "avg",
+            "spec": None,
+            "learning_rate": 0.01,
+            "momentum": 0.9,
+        }
+        for name in ("relu", "sigmoid", "tanh", "none")
+    ],
+    "cnn vs mlp": [
+        {**PLAIN_SGD, "preset": name, "spec": None, "learning_rate": 0.01, "momentum": 0.9}
+        for name in ("lenet5", "mlp")
+    ],
+    "initialisation": [
+        {**PLAIN_SGD, "init": init, "learning_rate": 0.01, "momentum": 0.9}
+        for init in ("default", "zeros", "constant")
+    ],
+    # 1,000 training images, 30 epochs of batches of 32: long enough for the plain run's
+    # validation loss to turn; then each remedy alone.
+    "overfitting": [
+        {**OVERFIT, **remedy}
+        for remedy in (
+            {},
+            {DROPOUT: 0.5},
+            {"weight_decay": 5e-3},
+            dict(CLASSIC_STRENGTHS),
+            {"early_stop": 3},
+        )
     ],
 }
 # The setting each comparison varies, which names its runs ("lr-0.01", "depth-conv2").
@@ -52,8 +91,19 @@ VARIED = {
     "momentum": ("momentum", "momentum"),
     "depth": ("depth", "preset"),
     "activation": ("activation", "activation"),
+    "cnn vs mlp": ("arch", "preset"),
+    "initialisation": ("init", "init"),
+    "overfitting": ("overfit", "remedy"),
 }
-PRESET_TITLES = {"lenet5": "LeNet-5", "conv1": "1 conv layer", "conv2": "2 conv layers"}
+# The experiments of the course (issue 16); each has a note written from its runs' numbers.
+EXPERIMENTS = ("cnn vs mlp", "activation", "initialisation", "overfitting")
+
+PRESET_TITLES = {
+    "lenet5": "LeNet-5",
+    "conv1": "1 conv layer",
+    "conv2": "2 conv layers",
+    "mlp": "MLP 784-300-100-10",
+}
 ACTIVATION_TITLES = {"relu": "ReLU", "tanh": "tanh", "sigmoid": "sigmoid", "none": "linear"}
 OPTIMIZER_TITLES = {"sgd": "SGD", "adam": "Adam"}
 SCHEDULE_TITLES = {"constant": "constant", "cosine": "cosine", "onecycle": "one-cycle"}
@@ -74,6 +124,10 @@ FIELD_ORDER = (
     *FAMILIES,
     "seed",
     "val_size",
+    "train_size",
+    "early_stop",
+    "init",
+    "init_constant",
 )
 _IGNORED = ("threads", "device")
 
@@ -104,9 +158,41 @@ def comparison_settings(name: str, base: Mapping[str, Any]) -> list[tuple[str, d
     runs = []
     for variant in variants:
         settings = {**dict(base), **variant}
-        value = settings[varied]
+        if DROPOUT in settings:
+            settings = _with_dropout(settings, settings.pop(DROPOUT))
+        value = remedy(settings) if varied == "remedy" else settings[varied]
         runs.append((f"{slug}-{number(value) if isinstance(value, float) else value}", settings))
     return runs
+
+
+def _with_dropout(settings: dict[str, Any], rate: float) -> dict[str, Any]:
+    """The settings with their architecture as a spec that has dropout after each hidden fc."""
+    from workbench.core.model.spec import ModelSpec, preset, with_dropout
+
+    spec = settings.get("spec")
+    base = (
+        ModelSpec.from_dict(spec)
+        if spec
+        else preset(
+            settings.get("preset", "lenet5"), settings.get("activation"), settings.get("pooling")
+        )
+    )
+    return {**settings, "spec": with_dropout(base, rate).to_dict()}
+
+
+def remedy(settings: Mapping[str, Any]) -> str:
+    """Which remedy against overfitting a run's settings use: none, dropout, weight-decay,
+    augmentation or early-stop (the first that applies)."""
+    spec = settings.get("spec") or {}
+    if any(layer.get("kind") == DROPOUT for layer in spec.get("layers", ())):
+        return "dropout"
+    if settings.get("weight_decay"):
+        return "weight-decay"
+    if settings.get("augment") or any(settings.get(k) for k in FAMILIES):
+        return "augmentation"
+    if settings.get("early_stop"):
+        return "early-stop"
+    return "none"
 
 
 def comparison_configs(name: str, base: TrainConfig | None = None) -> list[TrainConfig]:
@@ -147,6 +233,16 @@ def _part(settings: Mapping[str, Any], key: str) -> str:
         return f"{key} {number(value)}" if value else f"no {key}"
     if key == "schedule":
         return f"{SCHEDULE_TITLES.get(value, value)} schedule"
+    if key == "train_size":
+        return f"{value:,} training images" if value else "all training images"
+    if key == "early_stop":
+        return f"early stopping (patience {value})" if value else "no early stopping"
+    if key == "init":
+        return {"default": "random init", "zeros": "all-zero init"}.get(
+            value, f"constant init {number(settings.get('init_constant', 0.1))}"
+        )
+    if key == "init_constant":
+        return f"constant {number(value)}"
     return f"{key} {value}"
 
 
@@ -175,10 +271,23 @@ def describe_difference(configs: Sequence[TrainConfig | Mapping[str, Any]]) -> l
                 differing.append(key)
         elif len({repr(s.get(key)) for s in all_settings}) > 1:
             differing.append(key)
+    if len(differing) > 1 and set(differing) <= set(_REMEDIES):
+        # Regularisation arms: each names its remedy alone, not every other remedy's absence.
+        return [REMEDY_TITLES[remedy(s)] for s in all_settings]
     return [
         ", ".join(_part(s, key) for key in differing if key != "momentum" or _uses_momentum(s))
         for s in all_settings
     ]
+
+
+_REMEDIES = ("spec", "weight_decay", "augment", *FAMILIES, "early_stop")
+REMEDY_TITLES = {
+    "none": "no regularisation",
+    "dropout": "dropout",
+    "weight-decay": "weight decay",
+    "augmentation": "augmentation",
+    "early-stop": "early stopping",
+}
 
 
 def describe_config(config: TrainConfig | Mapping[str, Any]) -> str:
@@ -209,5 +318,13 @@ def describe_config(config: TrainConfig | Mapping[str, Any]) -> str:
     elif any(strengths.values()):
         listed = ", ".join(f"{k} {number(v)}" for k, v in strengths.items() if v)
         parts.append(f"augmented ({listed})")
+    if s.get("weight_decay"):
+        parts.append(f"wd {number(s['weight_decay'])}")
+    if s.get("train_size"):
+        parts.append(f"{s['train_size']:,} images")
+    if s.get("init", "default") != "default":
+        parts.append(_part(s, "init"))
+    if s.get("early_stop"):
+        parts.append(f"early stop {s['early_stop']}")
     parts.append(f"seed {s.get('seed')}")
     return " · ".join(parts)

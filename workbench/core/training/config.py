@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import InitVar, dataclass
 from typing import Any
 
-from workbench.core.model.spec import ModelSpec, preset
+from workbench.core.model.spec import INITS, ModelSpec, preset
 
 OPTIMIZERS = ("sgd", "adam")
 SCHEDULES = ("constant", "cosine", "onecycle")
@@ -60,6 +60,10 @@ class TrainConfig:
     schedule: str = "onecycle"
     threads: int | None = None
     device: str = "cpu"
+    train_size: int | None = None  # train on this many of the training images (a seeded subset)
+    early_stop: int | None = None  # stop this many epochs after the best validation loss
+    init: str = "default"  # default (random), zeros or constant
+    init_constant: float = 0.1  # the weights' value with init "constant"
     augment: InitVar[bool | None] = None
 
     def __post_init__(self, augment: bool | None) -> None:
@@ -115,6 +119,16 @@ class TrainConfig:
                     f"augmentation strength {name} must be a number from 0 to "
                     f"{MAX_STRENGTH:g}, not {value!r}"
                 )
+        if self.train_size is not None and self.train_size < 1:
+            raise ValueError("the training subset needs at least one image")
+        if self.early_stop is not None and self.early_stop < 1:
+            raise ValueError("early-stopping patience must be at least 1 epoch")
+        if self.early_stop is not None and self.val_size < 1:
+            raise ValueError("early stopping needs validation images (val_size ≥ 1)")
+        if self.init not in INITS:
+            raise ValueError(f"init must be one of {', '.join(INITS)}, not {self.init!r}")
+        if not math.isfinite(self.init_constant):
+            raise ValueError("the constant initial weight must be a finite number")
         self.model_spec()
 
 

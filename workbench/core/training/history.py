@@ -16,7 +16,7 @@ from workbench.core.fileio import write_json_atomic
 from workbench.core.model.spec import ModelSpec
 from workbench.core.training.config import TrainConfig
 from workbench.core.training.events import BatchDone, EpochDone
-from workbench.core.training.runs import HISTORY_NAME, read_history
+from workbench.core.training.runs import HISTORY_NAME
 
 BATCH_EVERY = 10  # the history keeps every 10th batch (and each epoch's last): the batch curve
 EPOCH_KEYS = (
@@ -75,15 +75,6 @@ class RunHistory:
             **(extra or {}),
         }
         return cls(data, Path(run_dir) if run_dir else None)
-
-    @classmethod
-    def resume(cls, run_dir: str | Path | None) -> RunHistory:
-        """The history of the run in `run_dir`, running again."""
-        if run_dir is None:
-            raise ValueError("resume needs the run folder")
-        data = read_history(run_dir)
-        data["state"], data["reason"] = "running", ""
-        return cls(data, Path(run_dir))
 
     @property
     def epochs_done(self) -> int:

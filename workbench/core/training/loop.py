@@ -7,6 +7,7 @@ the same seed gives the same run, and a resumed run continues exactly where it s
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
@@ -21,8 +22,11 @@ from workbench.core.model.checkpoint import checkpoint_path, load_checkpoint, sa
 from workbench.core.model.network import SpecNet, build_network
 from workbench.core.training.augmentation import AugmentConfig, augment_batch
 from workbench.core.training.config import TrainConfig
+from workbench.core.training.early_stopping import best_epoch, early_stop_reason
 from workbench.core.training.events import BatchDone, EpochDone, RunEnded, RunStarted
 from workbench.core.training.history import BATCH_EVERY, RunHistory
+from workbench.core.training.resume import IDENTITY_KEY, continue_history, training_identity
+from workbench.core.training.run_lock import remove_lock, write_lock
 
 STATES = ("running", "finished", "stopped", "diverged", "stalled")
 LOSS_WINDOW = 20  # divergence: the mean loss over this many batches …
@@ -41,6 +45,8 @@ class TrainingData:
     @classmethod
     def split(cls, images: np.ndarray, labels: np.ndarray, config: TrainConfig, device: str):
         train_idx, val_idx = split_indices(len(images), config.val_size, config.seed)
+        if config.train_size is not None:  # a seeded subset of the training part, never of val
+            train_idx = subset_indices(train_idx, config.train_size, config.seed)
         images, labels = np.asarray(images, dtype=np.uint8), np.asarray(labels, dtype=np.int64)
         return cls(
             torch.tensor(images[train_idx], device=device),
@@ -87,6 +93,12 @@ def split_indices(n: int, val_size: int, seed: int) -> tuple[np.ndarray, np.ndar
     order = np.random.default_rng(seed).permutation(n)
     val_size = max(0, min(val_size, n - 1))
     return np.sort(order[val_size:]), np.sort(order[:val_size])
+
+
+def subset_indices(indices: np.ndarray, size: int, seed: int) -> np.ndarray:
+    """`size` of `indices`, drawn with `seed` (all of them if there are fewer), sorted."""
+    order = np.random.default_rng([seed, 1]).permutation(len(indices))
+    return np.sort(indices[order[:size]])
 
 
 def _lr_factor(schedule: str, step: int, total: int) -> float:
@@ -296,6 +308,21 @@ def save_epoch(
     return path
 
 
+def keep_best(
+    net: SpecNet, history: RunHistory, run_dir: Path | None, best_weights: dict | None
+) -> None:
+    """Early stopping keeps the best validation epoch: its weights go back into `net` (what
+    `--out` writes) and its number into the history as `kept_epoch` (what `export RUN` takes)."""
+    best = best_epoch(history.data["epochs"])
+    if best is None:
+        return
+    if run_dir is not None:
+        load_checkpoint(checkpoint_path(run_dir, best), net)
+    elif best_weights is not None:
+        net.load_state_dict(best_weights)
+    history.data["kept_epoch"] = best
+
+
 def train(
     config: TrainConfig,
     images: np.ndarray,
@@ -315,19 +342,27 @@ def train(
         torch.set_num_threads(config.threads)
     run_dir = Path(run_dir) if run_dir else None
     spec = config.model_spec()
+    # -- start or resume: the run as recorded (resume.py), its data identified, its lock held
+    identity = training_identity(images, labels)
+    if resume:  # refuses (ResumeRefused) what would not continue the run as recorded
+        history = continue_history(run_dir, config, identity, len(images))
     data = TrainingData.split(images, labels, config, device)
     n_train, n_val = len(data.x_train), len(data.x_val)
-    net = build_network(spec, seed=config.seed).to(device, memory_format=memory_layout(device))
+    net = build_network(spec, config.seed, config.init, config.init_constant)
+    net = net.to(device, memory_format=memory_layout(device))
     optimizer = make_optimizer(net, config)
     if resume:
-        history = RunHistory.resume(run_dir)
         if history.epochs_done:
             load_checkpoint(checkpoint_path(run_dir, history.epochs_done), net, optimizer)
     else:
-        history = RunHistory.begin(run_dir, config, spec, n_train, n_val, extra_history)
+        extra = {**(extra_history or {}), IDENTITY_KEY: identity}
+        history = RunHistory.begin(run_dir, config, spec, n_train, n_val, extra)
     first_epoch = history.epochs_done + 1
     batches = math.ceil(n_train / config.batch_size)
     state, reason = "finished", f"{config.epochs} epochs done"
+    best_weights = None  # early stopping without a run folder: the best epoch's weights
+    if run_dir is not None:
+        write_lock(run_dir)  # readers tell a live run from one whose process is gone
     history.save()
     try:  # a stop right after RunStarted still leaves a "stopped" history, not a bare folder
         yield RunStarted(
@@ -364,12 +399,29 @@ def train(
             if stalled := stall(done, spec.classes):
                 state, reason = "stalled", stalled
                 break
-    except GeneratorExit:
+            if config.early_stop:
+                rows = history.data["epochs"]
+                if run_dir is None and best_epoch(rows) == epoch:
+                    best_weights = {k: v.detach().clone() for k, v in net.state_dict().items()}
+                if stopped := early_stop_reason(rows, config.early_stop):
+                    state, reason = "finished", stopped
+                    break
+    except (GeneratorExit, KeyboardInterrupt):
         history.end("stopped", "stopped by the user")
         net.to(memory_format=torch.contiguous_format).eval()
         raise
-    if state == "finished" and n_val:
-        history.data["calibration"] = calibrate(net, data.x_val, data.y_val)
-    history.end(state, reason)
+    except Exception as exc:  # a full disk, a lost folder: "stopped" if that can still be saved
+        with contextlib.suppress(OSError):
+            history.end("stopped", f"stopped by an error: {exc}")
+        raise
+    else:
+        if config.early_stop:
+            keep_best(net, history, run_dir, best_weights)
+        if state == "finished" and n_val:
+            history.data["calibration"] = calibrate(net, data.x_val, data.y_val)
+        history.end(state, reason)
+    finally:  # the run ended, however: the lock goes (a reader then believes history.json)
+        if run_dir is not None:
+            remove_lock(run_dir)
     net.to(memory_format=torch.contiguous_format).eval()
     yield RunEnded(state, reason, history.epochs_done, history.data["seconds"], history.data, net)

@@ -75,8 +75,8 @@ def run(request: dict[str, Any], channel: _Channel, stop: threading.Event) -> No
 
     run_dir, resume = Path(request["run_dir"]), bool(request["resume"])
     settings = dict(request["settings"])
-    # A small data set (tests, a subset) keeps most of its images for training.
-    settings["val_size"] = min(int(settings.get("val_size", 5000)), len(images) // 5)
+    if not resume:  # a small data set (tests, a subset) keeps most of its images for training
+        settings["val_size"] = min(int(settings.get("val_size", 5000)), len(images) // 5)
     config = TrainConfig.from_dict(settings)
     channel.send(JobStarted(run_dir, resume, len(images)))
     events = train(config, images, labels, run_dir=run_dir, resume=resume)

@@ -15,6 +15,7 @@ from typing import Any
 
 from workbench.core import paths
 from workbench.core.training.comparisons import describe_config
+from workbench.core.training.run_lock import gone_reason, trainer_alive
 
 HISTORY_NAME = "history.json"  # written by train.py, read here without torch
 
@@ -49,13 +50,25 @@ def last_checkpoint(run_dir: str | Path) -> Path | None:
     return found[-1][1] if found else None
 
 
+def kept_checkpoint(run_dir: str | Path) -> tuple[int, Path] | None:
+    """(epoch, path) of the checkpoint a run stands for: the best validation epoch that early
+    stopping kept (`kept_epoch` in its history), else the last one."""
+    found = checkpoints(run_dir)
+    try:
+        kept = read_history(run_dir).get("kept_epoch")
+    except ValueError:
+        kept = None
+    chosen = [(epoch, path) for epoch, path in found if epoch == kept]
+    return (chosen or found or [None])[-1]
+
+
 @dataclass(frozen=True)
 class RunSummary:
     """One row of the runs table, read from a run's history.json."""
 
     path: Path
     name: str
-    state: str  # running, finished, stopped, diverged, stalled; "damaged" if unreadable
+    state: str  # running, finished, stopped, interrupted, diverged, stalled; "damaged"
     reason: str
     settings: str
     config: dict[str, Any] = field(repr=False, default_factory=dict)
@@ -67,12 +80,24 @@ class RunSummary:
     started: str = ""
 
     def can_resume(self) -> bool:
-        """Stopped (or cut off by a crash) before its last epoch: it can go on from there."""
-        return self.state in ("stopped", "running") and self.epochs_done < self.epochs_planned
+        """Stopped (or interrupted: its process is gone) before its last epoch: it can go on."""
+        return self.state in RESUMABLE and self.epochs_done < self.epochs_planned
+
+
+RESUMABLE = ("stopped", "interrupted")
 
 
 def read_history(run_dir: str | Path) -> dict[str, Any]:
-    """A run's history.json."""
+    """A run's history.json, with the state a reader should show: a run that says "running"
+    whose process is gone (killed, crashed, a lost machine) is "interrupted", and says why."""
+    history = read_history_file(run_dir)
+    if history.get("state") == "running" and not trainer_alive(run_dir):
+        history["state"], history["reason"] = "interrupted", gone_reason(run_dir)
+    return history
+
+
+def read_history_file(run_dir: str | Path) -> dict[str, Any]:
+    """A run's history.json as written (its "running" may be a process that is gone)."""
     path = Path(run_dir) / HISTORY_NAME
     try:
         history = json.loads(path.read_text(encoding="utf-8"))

@@ -6,6 +6,7 @@ import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
@@ -39,6 +40,7 @@ COLUMNS = (
 )
 NUMERIC_FROM = 2  # columns from here on are right-aligned
 CURRENT = "current"
+PRESENTATION_ZOOM = 3  # filters about 100 px wide become about 300–400 px: a projector's size
 ERROR_STYLE = "color: #a61b12;"
 
 
@@ -88,6 +90,14 @@ class AnatomyView(QWidget):
         filters_scroll = QScrollArea()
         filters_scroll.setWidgetResizable(True)
         filters_scroll.setWidget(self.filters_box)
+        self.presentation_box = QCheckBox(f"Presentation size ({PRESENTATION_ZOOM}×)")
+        self.presentation_box.setToolTip("Filters large enough to read on a projector")
+        self.presentation_box.toggled.connect(self._on_presentation_box_toggled)
+        filters_column = QWidget()
+        filters_rows = QVBoxLayout(filters_column)
+        filters_rows.setContentsMargins(0, 0, 0, 0)
+        filters_rows.addWidget(self.presentation_box)
+        filters_rows.addWidget(filters_scroll, 1)
 
         top = QHBoxLayout()
         top.addWidget(QLabel("Spec:"))
@@ -100,7 +110,7 @@ class AnatomyView(QWidget):
         editor_column.addWidget(self.editor, 1)
         lower = QSplitter(Qt.Orientation.Horizontal)
         lower.addWidget(editor_box)
-        lower.addWidget(filters_scroll)
+        lower.addWidget(filters_column)
         lower.setStretchFactor(0, 1)
         lower.setStretchFactor(1, 1)
         lower.setSizes([440, 520])
@@ -268,10 +278,22 @@ class AnatomyView(QWidget):
             )
             title.setWordWrap(True)
             image = FilterPicture()
+            image.set_zoom(self._filter_zoom())
             image.set_weights(weights)
             self.filters_layout.addWidget(title)
             self.filters_layout.addWidget(image)
             self._filter_names.append(name)
+
+    def filter_pictures(self) -> list[FilterPicture]:
+        items = (self.filters_layout.itemAt(i).widget() for i in range(self.filters_layout.count()))
+        return [item for item in items if isinstance(item, FilterPicture) and not item.isHidden()]
+
+    def _filter_zoom(self) -> int:
+        return PRESENTATION_ZOOM if self.presentation_box.isChecked() else 1
+
+    def _on_presentation_box_toggled(self, _checked: bool) -> None:
+        for picture in self.filter_pictures():
+            picture.set_zoom(self._filter_zoom())
 
     def _on_source_box_changed(self, index: int) -> None:
         key = self.source_box.itemData(index)

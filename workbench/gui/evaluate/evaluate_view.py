@@ -20,15 +20,8 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.core import paths
-from workbench.core.data.mnist import (
-    OFFICIAL_MD5,
-    TEST_IMAGES,
-    TEST_LABELS,
-    DataCorrupt,
-    DataUnavailable,
-    DownloadProgress,
-    iter_fetch,
-)
+from workbench.core.data import mnist
+from workbench.core.data.mnist import DataCorrupt, DataUnavailable, DownloadProgress
 from workbench.core.evaluation.evaluation import (
     EvalProgress,
     EvalResult,
@@ -36,17 +29,15 @@ from workbench.core.evaluation.evaluation import (
     evaluation_events,
 )
 from workbench.core.evaluation.exports import stored_result
+from workbench.core.evaluation.nonmnist_score import NonMnistScore, stored_score
+from workbench.gui.evaluate.calibration_panel import CalibrationPanel
 from workbench.gui.evaluate.gallery import Gallery
-from workbench.gui.evaluate.result_panels import MatrixPanel, PerDigitPanel
+from workbench.gui.evaluate.result_panels import MatrixPanel, PerDigitPanel, summary_text
 from workbench.gui.jobs.stream_worker import StreamJob
 
-TEST_FILES = (TEST_IMAGES, TEST_LABELS)
+TEST_FILES = (mnist.TEST_IMAGES, mnist.TEST_LABELS)
 STORED_STYLE = "background: #fff4d6; border: 1px solid #e5c77a; color: #4a3a08; padding: 4px;"
 ERROR_STYLE = "background: #fde2e1; border: 1px solid #e0a09c; color: #5a1410; padding: 4px;"
-
-
-def _is_progress(item) -> bool:
-    return isinstance(item, (EvalProgress, DownloadProgress))
 
 
 class EvaluateView(QWidget):
@@ -55,6 +46,8 @@ class EvaluateView(QWidget):
     ink in 0…1)."""
 
     evaluation_finished = Signal(object)
+    non_mnist_scored = Signal(object)  # NonMnistScore of the same model, after the test set
+    non_mnist_count = 1000  # digits of the non-MNIST set scored after each evaluation (0: none)
     evaluation_failed = Signal(str)  # what went wrong, also shown in the view
     input_chosen = Signal(object)
 
@@ -65,6 +58,7 @@ class EvaluateView(QWidget):
         self._verify = True
         self._result: EvalResult | None = None
         self._stored = False
+        self._fallback: EvalResult | None = None  # the card's, shown only if the data is missing
         self._images: np.ndarray | None = None  # the images of the live result
         self._predictions = np.empty(0, dtype=np.int64)
         self._cell: tuple[int, int] | None = None
@@ -72,7 +66,7 @@ class EvaluateView(QWidget):
         self._job_predictor = None  # the model the running evaluation is for
         self._error = ""
         self._offer_fetch = False  # after a checksum failure: download the files again
-        self._job = StreamJob(_is_progress, parent=self)
+        self._job = StreamJob(lambda e: isinstance(e, EvalProgress | DownloadProgress), parent=self)
         self._job_kind = ""
         self._job.event_received.connect(self._on_job_event_received)
         self._job.job_ended.connect(self._on_job_job_ended)
@@ -100,6 +94,7 @@ class EvaluateView(QWidget):
         self.per_digit = PerDigitPanel()
         self.per_digit.pair_clicked.connect(self.show_cell)
         self.table, self.pairs = self.per_digit.table, self.per_digit.pairs
+        self.calibration = CalibrationPanel()
         self.gallery = Gallery()
         self.gallery.image_clicked.connect(self._on_gallery_image_clicked)
 
@@ -114,9 +109,10 @@ class EvaluateView(QWidget):
         upper = QSplitter(Qt.Orientation.Horizontal)
         upper.addWidget(self.matrix)
         upper.addWidget(self.per_digit)
-        upper.setStretchFactor(0, 3)
-        upper.setStretchFactor(1, 2)
-        upper.setSizes([640, 400])
+        upper.addWidget(self.calibration)
+        for index, stretch in enumerate((3, 2, 2)):
+            upper.setStretchFactor(index, stretch)
+        upper.setSizes([520, 380, 340])
         body = QSplitter(Qt.Orientation.Vertical)
         body.addWidget(upper)
         body.addWidget(self.gallery)
@@ -135,12 +131,17 @@ class EvaluateView(QWidget):
     def set_predictor(self, predictor) -> None:
         """A new current model: its stored evaluation at once, a live one when the data is here."""
         self.cancel()
-        self._predictor = predictor
+        self._predictor, self._fallback = predictor, None
         self._clear_result()
         card = predictor.model_card() if predictor is not None else {}
         if isinstance(card.get("test"), dict):
             with contextlib.suppress(KeyError, TypeError, ValueError):  # damaged: show nothing
-                self.set_result(stored_result(card["test"]), stored=True)
+                self._fallback = stored_result(card["test"])
+        if self._fallback is not None and not self.has_test_data():
+            self.set_result(self._fallback, stored=True)  # while the data is here: read it
+        with contextlib.suppress(KeyError, TypeError, ValueError, AttributeError):
+            score = stored_score(card["non_mnist"])
+            self.calibration.set_non_mnist(score, "stored in the model card")
         self._show_state()
         if self.isVisible():
             self._evaluate_if_possible()
@@ -149,10 +150,7 @@ class EvaluateView(QWidget):
         """Where the MNIST test files are (None: the user's data folder); `verify` checks MD5."""
         self._folder = Path(folder) if folder is not None else None
         self._verify = verify
-        if self._result is not None and not self._stored:  # computed on other data
-            self.set_predictor(self._predictor)
-        else:
-            self._show_state()
+        self.set_predictor(self._predictor)  # what was shown came from the other folder
 
     def set_result(
         self, result: EvalResult, stored: bool = False, images: np.ndarray | None = None
@@ -168,13 +166,12 @@ class EvaluateView(QWidget):
         self._cell = None
         self.matrix.set_matrix(result.confusion, self._title())
         self.per_digit.set_result(result)
-        if stored:
-            self.gallery.show_message(
-                "The matrix stored in the model card has no images: "
-                "download the test set to see them."
-            )
-        else:
-            self.gallery.show_message("Click a cell of the matrix to see its images.")
+        self.calibration.set_result(result)
+        self.gallery.show_message(
+            "The matrix stored in the model card has no images: download the test set to see them."
+            if stored
+            else "Click a cell of the matrix to see its images."
+        )
         self._show_state()
 
     # -- actions --------------------------------------------------------------------------------
@@ -194,12 +191,13 @@ class EvaluateView(QWidget):
             self._show_state()
             return False
         predictor, folder, verify = self._predictor, self.data_folder(), self._verify
-        started = self._job.start(lambda: evaluation_events(predictor, folder, verify))
+        count = self.non_mnist_count
+        started = self._job.start(lambda: evaluation_events(predictor, folder, verify, count))
         if started:
             self._job_kind = "evaluate"
             self._job_predictor = predictor
             self._pending_images = None
-            self.progress.setRange(0, 0)
+            self._reset_progress()  # text, not a busy bar: no big blue block while reading
             self.progress.setFormat("reading the test set…")
             self._show_state()
         return started
@@ -209,8 +207,10 @@ class EvaluateView(QWidget):
         if self._job.is_busy():
             return False
         folder = self.data_folder()
-        checksums = OFFICIAL_MD5 if self._verify else None
-        started = self._job.start(lambda: iter_fetch(folder, files=TEST_FILES, checksums=checksums))
+        checksums = mnist.OFFICIAL_MD5 if self._verify else None
+        started = self._job.start(
+            lambda: mnist.iter_fetch(folder, files=TEST_FILES, checksums=checksums)
+        )
         if started:
             self._job_kind = "fetch"
             self.progress.setRange(0, 0)
@@ -280,6 +280,8 @@ class EvaluateView(QWidget):
         self._cell = None
         self.matrix.set_matrix(None)
         self.per_digit.set_result(None)
+        self.calibration.set_result(None)
+        self.calibration.set_non_mnist(None)
         self.gallery.show_message("Click a cell of the matrix to see its images.")
 
     def _show_state(self) -> None:
@@ -289,25 +291,13 @@ class EvaluateView(QWidget):
         self.run_button.setEnabled(self._predictor is not None and not busy and has_data)
         self.cancel_button.setVisible(busy)
         self.progress.setVisible(busy)
-        if result is None:
-            self.summary.setText(
-                "No evaluation yet." if self._predictor is not None else "No model loaded."
-            )
-        else:
-            correct = int(np.trace(result.confusion))
-            where = "CUDA" if result.provider.startswith("CUDA") else "CPU"
-            timing = (
-                " · <i>stored in the model card</i>"
-                if self._stored
-                else f" · {result.seconds:.3f} s of inference on {where}"
-            )
-            self.summary.setText(
-                f"Accuracy <b>{result.accuracy:.2%}</b>: {correct:,} of "
-                f"{result.n:,} test images read right{timing}"
-            )
+        self.summary.setText(summary_text(result, self._stored, self._predictor is not None))
         missing = not has_data and not (busy and self._job_kind == "fetch")
         if self._error:
             self._set_notice(self._error, ERROR_STYLE)
+        elif result is None and has_data and self._predictor is not None:  # no banner yet
+            self._set_notice(f"Reading the MNIST test set in {self.data_folder()}…", "")
+            self.gallery.show_message("The test images appear here once they are read.")
         elif self._stored:
             where = f" The MNIST test set is not in {self.data_folder()}." if missing else ""
             self._set_notice(
@@ -363,29 +353,41 @@ class EvaluateView(QWidget):
                 return  # sent before a cancel: the model has changed since
             self._error = ""
             self.set_result(item, stored=False, images=self._pending_images)
+            if self.non_mnist_count:
+                self.calibration.set_non_mnist_pending()
             self.evaluation_finished.emit(item)
+        elif isinstance(item, NonMnistScore) and self._job_predictor is self._predictor:
+            self.calibration.set_non_mnist(item)
+            self.non_mnist_scored.emit(item)
 
     def _on_job_job_ended(self, cancelled: bool) -> None:
         kind, self._job_kind = self._job_kind, ""
         self._reset_progress()
-        self._show_state()
+        self.calibration.end_pending()
         if kind == "fetch" and not cancelled:
             self._error = ""
             self.evaluate()
         elif cancelled and self._job_predictor is not self._predictor and self.isVisible():
             self._evaluate_if_possible()  # a new model came while the old one was evaluated
+        self._show_fallback()
 
     def _on_job_job_failed(self, error: Exception) -> None:
         kind, self._job_kind = self._job_kind, ""
         self._reset_progress()
+        self.calibration.end_pending()
         self._offer_fetch = isinstance(error, DataCorrupt)
         if isinstance(error, DataUnavailable):
             self._error = str(error)
         else:
             action = "download the test set" if kind == "fetch" else "evaluate"
             self._error = f"Could not {action}: {error}"
-        self._show_state()
+        self._show_fallback()
         self.evaluation_failed.emit(self._error)
+
+    def _show_fallback(self) -> None:  # no live result after all: the model card's, if any
+        if self._result is None and self._fallback is not None and not self._job.is_busy():
+            self.set_result(self._fallback, stored=True)
+        self._show_state()
 
     def _reset_progress(self) -> None:
         """Leave the busy animation (range 0…0) when no job runs: no style animation keeps going."""

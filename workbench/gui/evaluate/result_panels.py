@@ -166,3 +166,20 @@ class PerDigitPanel(QWidget):
 
     def _on_pairs_item_clicked(self, item: QListWidgetItem) -> None:
         self.pair_clicked.emit(*item.data(Qt.ItemDataRole.UserRole))
+
+
+def summary_text(result: EvalResult | None, stored: bool, has_model: bool) -> str:
+    """The Evaluate view's headline: accuracy, images read right, and where it comes from."""
+    if result is None:
+        return "No evaluation yet." if has_model else "No model loaded."
+    correct = int(np.trace(result.confusion))
+    where = "CUDA" if result.provider.startswith("CUDA") else "CPU"
+    timing = (
+        " · <i>stored in the model card</i>"
+        if stored
+        else f" · {result.seconds:.3f} s of inference on {where}"
+    )
+    return (
+        f"Accuracy <b>{result.accuracy:.2%}</b>: {correct:,} of "
+        f"{result.n:,} test images read right{timing}"
+    )

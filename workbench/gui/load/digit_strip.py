@@ -89,13 +89,18 @@ class DigitStrip(QWidget):
             text = QRectF(rect.left() - GAP / 2, rect.bottom() + 2, TILE + GAP, 20)
             painter.setPen(QColor(20, 20, 30))
             painter.setFont(big)
-            first = f"{digit.top[0][0]}  {digit.top[0][1]:.0%}" if digit.top else "–"
+            first = _reading(*digit.top[0]) if digit.top else "–"
             painter.drawText(text, Qt.AlignmentFlag.AlignCenter, first)
             if len(digit.top) > 1:
                 painter.setFont(small)
                 painter.setPen(QColor(100, 100, 110))
-                second = f"{digit.top[1][0]}  {digit.top[1][1]:.0%}"
+                second = f"2nd: {_reading(*digit.top[1])}"  # the runner-up
                 painter.drawText(
                     text.translated(QPointF(0, 18)), Qt.AlignmentFlag.AlignCenter, second
                 )
         painter.end()
+
+
+def _reading(digit: int, probability: float) -> str:
+    """One reading as the photo's box labels write it: `7 · 98 %`."""
+    return f"{digit} · {probability:.0%}".replace("%", " %")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from workbench.core.recognition.page import PageDigit
 
@@ -33,6 +33,7 @@ class PhotoView(QWidget):
             "New here? Try File → Open sample."
         )
         self.setMinimumSize(320, 200)
+        self.setMouseTracking(True)  # the runner-up of the box under the pointer, as a tooltip
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     # -- setters --------------------------------------------------------------------------------
@@ -104,6 +105,12 @@ class PhotoView(QWidget):
         if self._drag is not None:
             self._drag = (self._drag[0], event.position())
             self.update()
+            return
+        index = self.box_at(event.position()) if not self._image.isNull() else -1
+        if index < 0:
+            QToolTip.hideText()
+            return
+        QToolTip.showText(event.globalPosition().toPoint(), hover_text(self._digits[index]), self)
 
     def mouseReleaseEvent(self, event) -> None:
         if self._drag is None:
@@ -154,7 +161,7 @@ class PhotoView(QWidget):
             painter.setPen(QPen(colour, 3 if index in self._selected else 2))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRect(box)
-            room = box.width() + 8
+            room = box.width() * 1.8 + 8  # the tag may reach past a narrow box (a '1')
             label = next(
                 (text for text in box_labels(digit) if metrics.horizontalAdvance(text) + 8 <= room),
                 box_labels(digit)[-1],
@@ -169,19 +176,53 @@ class PhotoView(QWidget):
         if self._drag is not None:
             painter.setPen(QPen(SELECTED, 2, Qt.PenStyle.DashLine))
             painter.drawRect(QRectF(self._drag[0], self._drag[1]).normalized())
+        if self._digits:
+            self._paint_legend(painter)
         painter.end()
+
+    def _paint_legend(self, painter: QPainter) -> None:
+        """What a box label says, in the corner: digit · confidence, colours, hover."""
+        font = QFont(painter.font())
+        font.setPointSizeF(8.5)
+        font.setBold(False)
+        painter.setFont(font)
+        metrics = painter.fontMetrics()
+        entries = [
+            (SURE, f"7 · 98 %  digit · confidence (≥ {self._threshold:.0%})"),
+            (UNSURE, "not sure (below the threshold)"),
+            (None, "hover a box for the runner-up"),
+        ]
+        line = metrics.height() + 2
+        width = max(metrics.horizontalAdvance(text) for _, text in entries) + 26
+        box = QRectF(6, self.height() - 6 - line * len(entries) - 6, width, line * len(entries) + 6)
+        painter.fillRect(box, QColor(255, 255, 255, 215))
+        for row, (colour, text) in enumerate(entries):
+            top = box.top() + 3 + row * line
+            if colour is not None:
+                painter.fillRect(QRectF(box.left() + 5, top + 3, 12, line - 6), colour)
+            painter.setPen(QColor(30, 30, 40))
+            painter.drawText(
+                QRectF(box.left() + 22, top, width, line),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                text,
+            )
 
 
 def box_labels(digit: PageDigit) -> list[str]:
-    """The top-2 of one box, longest first: `7 98% · 1 1%`, `7 98% · 1`, `7 · 1`."""
+    """A box's label, longest first: `7 · 98 %`, then `7` where the box is too narrow."""
     if not digit.top:
         return ["no ink" if digit.image is None else "?"]
-    (first, p_first), *rest = digit.top[:2]
-    if not rest:
-        return [f"{first} {p_first:.0%}", str(first)]
-    second, p_second = rest[0]
-    return [
-        f"{first} {p_first:.0%} · {second} {p_second:.0%}",
-        f"{first} {p_first:.0%} · {second}",
-        f"{first} · {second}",
-    ]
+    first, p_first = digit.top[0]
+    return [f"{first} · {p_first:.0%}".replace("%", " %"), str(first)]
+
+
+def hover_text(digit: PageDigit) -> str:
+    """The tooltip of a box: its reading and the runner-up, in the labels' format."""
+    if not digit.top:
+        return "no ink in this box" if digit.image is None else "not read yet"
+    first, p_first = digit.top[0]
+    text = f"{first} · {p_first:.0%}".replace("%", " %")
+    if len(digit.top) > 1:
+        second, p_second = digit.top[1]
+        text += f"   runner-up {second} · {p_second:.0%}".replace("%", " %")
+    return text

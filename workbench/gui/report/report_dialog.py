@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QDialog,
     QDialogButtonBox,
@@ -22,11 +23,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.core import paths
+from workbench.core.data.mnist import TEST_IMAGES, TEST_LABELS
 from workbench.core.evaluation.evaluation import EvalResult
 from workbench.core.report.document import build_report, run_curves
 from workbench.core.report.html import report_html
 from workbench.core.report.sections import SECTION_TITLES, SECTIONS, InputLog
+from workbench.core.training.experiment_notes import note_for_runs
 from workbench.core.training.runs import list_summaries, read_history
+
+
+def has_test_set(folder: Path) -> bool:
+    return (folder / TEST_IMAGES).is_file() and (folder / TEST_LABELS).is_file()
 
 
 class ReportDialog(QDialog):
@@ -43,13 +51,20 @@ class ReportDialog(QDialog):
         chosen_input: np.ndarray | None = None,
         folder: Path | None = None,
         parent: QWidget | None = None,
+        data_folder: Path | None = None,
+        verify: bool = True,
     ):
         super().__init__(parent)
         self.setWindowTitle("Export report")
         self._predictor = predictor
         self._log = input_log or InputLog()
         self._evaluation, self._stored = evaluation, False
-        if evaluation is None and predictor.model_card().get("test"):
+        # Without a result from the Evaluate view: the configured test set, evaluated on saving;
+        # the model card's stored evaluation only where that test set is missing.
+        self._data_folder = paths.data_dir() if data_folder is None else Path(data_folder)
+        self._verify = verify  # MD5-check the test files, as the Evaluate view does
+        self._evaluate_now = evaluation is None and has_test_set(self._data_folder)
+        if evaluation is None and not self._evaluate_now and predictor.model_card().get("test"):
             from workbench.core.evaluation.exports import stored_result
 
             self._evaluation, self._stored = stored_result(predictor.model_card()["test"]), True
@@ -97,6 +112,28 @@ class ReportDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.status)
         layout.addWidget(buttons)
+        self.status.setText(self._evaluation_note())
+
+    def _evaluation_note(self) -> str:
+        if self._evaluate_now:
+            return f"The evaluation is computed on the test set in {self._data_folder} on saving."
+        if self._stored:
+            return (
+                f"No test set in {self._data_folder}: the evaluation is the one stored with "
+                "the model."
+            )
+        return ""
+
+    def _evaluate_test_set(self) -> None:
+        """Evaluate on the configured test set once (a few seconds), for this and later saves."""
+        from workbench.core.data.mnist import load_split
+        from workbench.core.evaluation.evaluation import evaluate
+
+        self.status.setText(f"Evaluating on the test set in {self._data_folder}…")
+        QApplication.processEvents()
+        images, labels = load_split(self._data_folder, "test", verify=self._verify)
+        self._evaluation, self._images = evaluate(self._predictor, images, labels), images
+        self._evaluate_now = False
 
     def chosen_sections(self) -> list[str]:
         return [name for name, box in self.checks.items() if box.isChecked()]
@@ -112,7 +149,11 @@ class ReportDialog(QDialog):
         if target.suffix.lower() not in (".html", ".htm"):
             target = target.with_suffix(".html")
         try:
+            if self._evaluate_now and "evaluation" in self.chosen_sections():
+                self._evaluate_test_set()
             runs = [run_curves(read_history(path), path.name) for path in self.chosen_runs()]
+            chosen = self.chosen_runs()
+            experiment = note_for_runs(chosen) if len(chosen) > 1 else None
             report = build_report(
                 self._predictor,
                 self.chosen_sections(),
@@ -123,6 +164,7 @@ class ReportDialog(QDialog):
                 chosen_input=self._chosen,
                 inputs=self._log.items(),
                 figures=qt_figures(),
+                experiment=experiment,
             )
             html = report_html(report)
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -133,7 +175,7 @@ class ReportDialog(QDialog):
                     written.append(write_pdf(html, target.with_suffix(".pdf")).name)
                 else:
                     written.append("no PDF: this Qt cannot print one")
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RuntimeError) as exc:  # RuntimeError: test set gone
             self.status.setText(f"Could not write the report: {exc}")
             return None
         self.status.setText(f"Wrote {', '.join(written)} in {target.parent}")

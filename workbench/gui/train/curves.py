@@ -169,6 +169,7 @@ class CurvesPanel(QWidget):
         _style_plot(self.loss_plot, "Loss", "cross-entropy loss (log scale)")
         _style_plot(self.accuracy_plot, "Accuracy", "accuracy (%)")
         self.loss_plot.getPlotItem().setLogMode(y=True)
+        self.loss_plot.getPlotItem().getAxis("left").enableAutoSIPrefix(False)  # no "(x0.001)"
         self.target_line = pg.InfiniteLine(
             pos=TARGET_ACCURACY,
             angle=0,

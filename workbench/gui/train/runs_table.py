@@ -46,14 +46,17 @@ def duration(seconds: float) -> str:
 def state_text(summary: RunSummary, active: bool = False) -> tuple[str, str]:
     """(cell text, colour key): "diverged in epoch 3", "running · epoch 2 of 5", …
 
-    A run whose history still says running while no job trains it was cut off (the window
-    closed or crashed): it is shown as stopped, and can be resumed.
+    The state is the reader's (`runs.read_history`): "running" only while a process holds the
+    run's lock (this window's or another, a CLI run too); "interrupted" when that process is
+    gone (killed, crashed): resumable, with the reason in the tooltip.
     """
     state = summary.state
-    if state == "running" and not active:
-        return f"stopped after epoch {summary.epochs_done} (cut off)", "stopped"
     if state == "running":
-        return f"running · epoch {summary.epochs_done + 1} of {summary.epochs_planned}", state
+        where = "" if active else " (another process)"
+        epoch = min(summary.epochs_done + 1, summary.epochs_planned)
+        return f"running · epoch {epoch} of {summary.epochs_planned}{where}", state
+    if state == "interrupted":
+        return f"interrupted after epoch {summary.epochs_done}", "stopped"
     if state == "diverged":
         return f"diverged in epoch {summary.epochs_done + 1}", state
     if state in ("stalled", "stopped"):

@@ -22,12 +22,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.core.training.comparisons import COMPARISONS, describe_difference, number
+from workbench.core.training.comparisons import (
+    COMPARISONS,
+    comparison_settings,
+    describe_difference,
+    number,
+)
 from workbench.core.training.config import MAX_STRENGTH, TrainConfig, upgraded
 
 CHOICES = {
-    "preset": [("LeNet-5", "lenet5"), ("1 conv layer", "conv1"), ("2 conv layers", "conv2")],
-    "activation": [("ReLU", "relu"), ("tanh", "tanh"), ("sigmoid", "sigmoid")],
+    "preset": [
+        ("LeNet-5", "lenet5"),
+        ("1 conv layer", "conv1"),
+        ("2 conv layers", "conv2"),
+        ("MLP 784-300-100-10", "mlp"),
+    ],
+    "activation": [("ReLU", "relu"), ("tanh", "tanh"), ("sigmoid", "sigmoid"), ("none", "none")],
     "pooling": [("max", "max"), ("average", "avg")],
     "optimizer": [("Adam", "adam"), ("SGD", "sgd")],
     "schedule": [("constant", "constant"), ("cosine decay", "cosine"), ("one-cycle", "onecycle")],
@@ -42,6 +52,7 @@ FAMILY_TITLES = {
     "elastic": ("wobble", "A smooth random displacement, like an unsteady hand"),
     "lowres": ("low-res", "Down to 7-14 pixels and back up, like a blurry scan"),
 }
+TITLES = {"cnn vs mlp": "CNN vs MLP"}
 RATES = ["1", "0.1", "0.01", "0.008", "0.003", "0.001", "0.0001", "1e-5"]
 
 
@@ -121,11 +132,22 @@ class TrainForm(QWidget):
         grid = QGridLayout(compare)
         self.comparison_buttons: dict[str, QPushButton] = {}
         for index, name in enumerate(COMPARISONS):
-            button = QPushButton(name.capitalize())
+            button = QPushButton(TITLES.get(name, name.capitalize()))
             button.setToolTip(comparison_tooltip(name))
             button.clicked.connect(lambda _=False, n=name: self.comparison_requested.emit(n))
             grid.addWidget(button, index // 2, index % 2)
             self.comparison_buttons[name] = button
+        # The initialisation experiment's constant (every weight; biases 0).
+        self.init_constant = QDoubleSpinBox()
+        self.init_constant.setRange(-10.0, 10.0)
+        self.init_constant.setDecimals(4)
+        self.init_constant.setSingleStep(0.01)
+        self.init_constant.setToolTip(
+            "Every weight's value in the initialisation experiment's constant run"
+        )
+        constant = QFormLayout()
+        constant.addRow("Constant init", self.init_constant)
+        grid.addLayout(constant, (len(COMPARISONS) + 1) // 2, 0, 1, 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(new_run)
@@ -154,6 +176,7 @@ class TrainForm(QWidget):
             epochs=self.epochs.value(),
             **{family: round(spin.value(), 1) for family, spin in self.strengths.items()},
             seed=self.seed.value(),
+            init_constant=round(self.init_constant.value(), 4),
         )
         config.validate()
         return config
@@ -177,6 +200,7 @@ class TrainForm(QWidget):
         for family, spin in self.strengths.items():
             spin.setValue(float(merged[family]))
         self.seed.setValue(int(merged["seed"]))
+        self.init_constant.setValue(float(merged.get("init_constant", 0.1)))
         self._on_optimizer_changed()
 
     def run_name(self) -> str:
@@ -192,5 +216,12 @@ class TrainForm(QWidget):
 
 
 def comparison_tooltip(name: str) -> str:
-    labels = describe_difference(COMPARISONS[name])
-    return f"Queue {len(labels)} runs: " + " vs ".join(labels)
+    base = TrainConfig().to_dict()
+    runs = comparison_settings(name, base)
+    labels = describe_difference([settings for _, settings in runs])
+    tip = f"Queue {len(labels)} runs: " + " vs ".join(labels)
+    own = runs[0][1]
+    if own.get("train_size") or own["epochs"] != base["epochs"]:  # a budget of its own
+        size = f" on {own['train_size']:,} images" if own.get("train_size") else ""
+        tip += f" ({own['epochs']} epochs each{size})"
+    return tip

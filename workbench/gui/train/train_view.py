@@ -33,11 +33,13 @@ from workbench.core import paths
 from workbench.core.training.comparisons import comparison_settings
 from workbench.core.training.config import TrainConfig
 from workbench.core.training.curve import overlay
+from workbench.core.training.experiment_notes import NOTES
 from workbench.core.training.job import DataHandOff, DataSource
 from workbench.core.training.runs import list_summaries, summarise
 from workbench.gui.train.curves import CurvesPanel
 from workbench.gui.train.data_panel import DataPanel
 from workbench.gui.train.epoch_scrubber import EpochScrubber
+from workbench.gui.train.experiment_note import ExperimentNote
 from workbench.gui.train.run_actions import RunActions
 from workbench.gui.train.runs_table import RunsPanel
 from workbench.gui.train.train_form import TrainForm
@@ -70,6 +72,7 @@ class TrainView(RunActions, QWidget):
         self.cache = DataHandOff()
         self.trainer = TrainingQueue(self.runs_root, self)
         self._group: list[Path] | None = None  # runs of the comparison training now, overlaid
+        self._experiment: str | None = None  # the experiment those runs are, for its note
         self._drawn = 0.0  # when the live curves were last redrawn
         self._dirty: set[str] = set()  # what the next frame draws: "batch", "epoch", "row"
         self._frame_timer = QTimer(self, interval=FRAME_MS)
@@ -90,6 +93,7 @@ class TrainView(RunActions, QWidget):
         self.tabs.addTab(self.curves, "Curves")
         self.tabs.addTab(self.scrubber, "Across epochs")
         self.runs = RunsPanel()
+        self.note = ExperimentNote()
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.tabs)
         right.addWidget(self.runs)
@@ -98,6 +102,7 @@ class TrainView(RunActions, QWidget):
         column = QVBoxLayout()
         column.addWidget(self.progress)
         column.addWidget(self.status)
+        column.addWidget(self.note)
         column.addWidget(right, 1)
         body = QHBoxLayout()
         body.addWidget(self.form)
@@ -192,6 +197,8 @@ class TrainView(RunActions, QWidget):
         for name, settings in runs:
             self.trainer.add(name, TrainConfig.from_dict(settings))
         self._group = []
+        self._experiment = comparison if comparison in NOTES else None
+        self.note.clear_note()
         self._say(
             f"Comparing {comparison}: {len(runs)} runs queued, trained one after another "
             f"with seed {base.seed}."
@@ -282,6 +289,8 @@ class TrainView(RunActions, QWidget):
 
     def _on_trainer_batch_done(self, _event: object) -> None:
         self._dirty.add("batch")  # drawn by the next frame, never here: events come in bursts
+        if self.active is not None and self.runs.summary(self.active) is None:
+            self._dirty.add("row")  # its history.json exists now: list it from its first batch
 
     def _on_trainer_epoch_done(self, run_dir: Path) -> None:
         self._dirty.update(("epoch", "row"))
@@ -301,7 +310,12 @@ class TrainView(RunActions, QWidget):
             dirty.discard("epoch")
         elif "row" in dirty:
             dirty.discard("row")
-            self.runs.update_run(summarise(run_dir))
+            if self.runs.summary(run_dir) is None:
+                self.refresh_runs()
+                if not self.runs.selected_paths():
+                    self.runs.select_paths([run_dir], emit=False)
+            else:
+                self.runs.update_run(summarise(run_dir))
             if self.scrubber.run_dir == run_dir:
                 self.scrubber.refresh_epochs()
         if "batch" in dirty:
@@ -322,6 +336,9 @@ class TrainView(RunActions, QWidget):
         self.refresh_runs()
         self.run_finished.emit(run_dir, state)
         self._start_next()
+        if self._experiment and self._group and not self.trainer.pending and not self.active:
+            self.note.show_runs(self._experiment, self._group)  # every arm has run: the note
+            self._experiment = None
 
     def _on_trainer_run_failed(self, run_dir: Path | None, exc: Exception) -> None:
         from workbench.core.data.mnist import DataCorrupt

@@ -19,11 +19,31 @@ class FilterPicture(QLabel):
         self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self._tiles = 0
         self._scale: tuple[float, float, np.ndarray] | None = None
+        self._picture = QPixmap()
+        self._zoom = 1
 
     def set_weights(self, weights: np.ndarray) -> None:
         self._tiles = filter_tile_count(weights)
         self._scale = filter_scale(weights)
-        self.setPixmap(QPixmap.fromImage(qimage_from_rgb(filter_mosaic(weights))))
+        self._picture = QPixmap.fromImage(qimage_from_rgb(filter_mosaic(weights)))
+        self.set_zoom(self._zoom)
+
+    def set_zoom(self, factor: int) -> None:
+        """Draw the picture `factor` times as large, each weight a sharp square (for slides)."""
+        self._zoom = max(1, int(factor))
+        if self._picture.isNull():
+            return
+        size = self._picture.size() * self._zoom
+        self.setPixmap(
+            self._picture.scaled(
+                size,
+                Qt.AspectRatioMode.IgnoreAspectRatio,
+                Qt.TransformationMode.FastTransformation,  # nearest: no blurred weights
+            )
+        )
+
+    def zoom(self) -> int:
+        return self._zoom
 
     def tile_count(self) -> int:
         """The kernels drawn (one tile each)."""

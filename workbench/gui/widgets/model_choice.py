@@ -1,4 +1,5 @@
-"""The Model menu: open another model file, go back to the shipped one, choose CPU / CUDA / auto."""
+"""The Model menu: open another model file, go back to the shipped one, switch to its int8 twin,
+choose CPU / CUDA / auto."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
 from workbench.core.model.files import FILE_FILTER
+from workbench.core.model.quantize import int8_info, int8_sibling, is_int8_path
 
 DEVICE_LABELS = {"auto": "Auto (CUDA if available)", "cpu": "CPU", "cuda": "CUDA"}
 
@@ -18,6 +20,7 @@ class ModelMenu(QMenu):
 
     open_requested = Signal()
     shipped_requested = Signal()
+    int8_toggled = Signal(bool)  # True: run the int8 twin of the current model; False: the float
     device_chosen = Signal(str)
     about_requested = Signal()
 
@@ -31,6 +34,15 @@ class ModelMenu(QMenu):
         self.open_action.triggered.connect(self.open_requested)
         self.shipped_action = self.addAction("Use the &shipped LeNet-5")
         self.shipped_action.triggered.connect(self.shipped_requested)
+        self.int8_action = self.addAction("Use the &int8 model")
+        self.int8_action.setCheckable(True)
+        self.int8_action.setEnabled(False)
+        self._int8_available = False
+        self.int8_action.setStatusTip(
+            "Run the int8 twin of this model (NAME.int8.onnx beside it): smaller, about as "
+            "accurate; the float model stays the default"
+        )
+        self.int8_action.triggered.connect(self.int8_toggled)
         self.addSeparator()
         devices = self.addMenu("&Device")
         self._device_group = QActionGroup(self)
@@ -48,9 +60,16 @@ class ModelMenu(QMenu):
     def set_device(self, device: str) -> None:
         self.device_actions[device].setChecked(True)
 
+    def set_model(self, path: Path | None) -> None:
+        """Offer the int8 switch when the model file has a twin; tick it when it is the int8."""
+        self._int8_available = path is not None and int8_sibling(path) is not None
+        self.int8_action.setEnabled(self._int8_available)
+        self.int8_action.setChecked(path is not None and is_int8_path(path))
+
     def set_busy(self, busy: bool) -> None:
         for action in (self.open_action, self.shipped_action, *self.device_actions.values()):
             action.setEnabled(not busy)
+        self.int8_action.setEnabled(not busy and self._int8_available)
 
 
 def ask_model_path(parent: QWidget, folder: str) -> Path | None:
@@ -90,6 +109,14 @@ def describe_model(predictor) -> str:
     accuracy = (card.get("test") or {}).get("accuracy") if isinstance(card, dict) else None
     if accuracy is not None:
         lines.append(f"test accuracy {accuracy:.2%}")
+    int8 = int8_info(predictor.metadata)
+    if int8 is not None:
+        float_accuracy = int8.get("float_test_accuracy")
+        versus = f" (float model {float_accuracy:.2%})" if float_accuracy is not None else ""
+        lines.append(
+            f"int8 twin of {int8.get('source', 'a float model')}, calibrated on "
+            f"{int8.get('calibration_images', '?')} training images{versus}"
+        )
     if predictor.notice:
         lines.append(f"<i>{predictor.notice}</i>")
     return "<br>".join(lines)
