@@ -25,6 +25,7 @@ from workbench.core.training.config import TrainConfig
 from workbench.core.training.early_stopping import best_epoch, early_stop_reason
 from workbench.core.training.events import BatchDone, EpochDone, RunEnded, RunStarted
 from workbench.core.training.history import BATCH_EVERY, RunHistory
+from workbench.core.training.optimizers import make_optimizer, set_learning_rate
 from workbench.core.training.resume import IDENTITY_KEY, continue_history, training_identity
 from workbench.core.training.run_lock import remove_lock, write_lock
 
@@ -99,44 +100,6 @@ def subset_indices(indices: np.ndarray, size: int, seed: int) -> np.ndarray:
     """`size` of `indices`, drawn with `seed` (all of them if there are fewer), sorted."""
     order = np.random.default_rng([seed, 1]).permutation(len(indices))
     return np.sort(indices[order[:size]])
-
-
-def _lr_factor(schedule: str, step: int, total: int) -> float:
-    progress = min(step / max(total, 1), 1.0)
-    if schedule == "cosine":
-        return 0.5 * (1 + math.cos(math.pi * progress))
-    if schedule == "onecycle":
-        warm = 0.15
-        if progress < warm:
-            return 0.1 + 0.9 * progress / warm
-        return 0.5 * (1 + math.cos(math.pi * (progress - warm) / (1 - warm))) * 0.99 + 0.01
-    return 1.0
-
-
-def set_learning_rate(
-    optimizer: torch.optim.Optimizer, config: TrainConfig, step: int, total: int
-) -> float:
-    rate = config.learning_rate * _lr_factor(config.schedule, step, total)
-    for group in optimizer.param_groups:
-        group["lr"] = rate
-    return rate
-
-
-def make_optimizer(net: SpecNet, config: TrainConfig) -> torch.optim.Optimizer:
-    """Adam or SGD with torch.optim's arithmetic and state_dict (core/training/optimizers.py:
-    the same without importing torch._dynamo, which would double the time to the first batch)."""
-    from workbench.core.training import optimizers
-
-    if config.optimizer == "sgd":
-        return optimizers.SGD(
-            net.parameters(),
-            lr=config.learning_rate,
-            momentum=config.momentum,
-            weight_decay=config.weight_decay,
-        )
-    return optimizers.Adam(
-        net.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
-    )
 
 
 @torch.inference_mode()

@@ -1,4 +1,4 @@
-"""Adam and SGD as the loop needs them, without torch.optim's start-up cost.
+"""Adam and SGD as the loop needs them, without torch.optim's start-up cost; the rate schedule.
 
 Every torch.optim optimizer imports torch._dynamo on its first use (a graph break in `step`,
 dynamo-disabled `zero_grad` and `add_param_group`): as long as importing torch itself, which
@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
+
+if TYPE_CHECKING:
+    from workbench.core.training.config import TrainConfig
 
 
 class _Lean:
@@ -177,3 +180,35 @@ class SGD(_Lean):
                     buffers.append(state["momentum_buffer"])
                 grads = buffers
             torch._foreach_add_(params, grads, alpha=-group["lr"])
+
+
+# The learning-rate schedule, set before every batch.
+def _lr_factor(schedule: str, step: int, total: int) -> float:
+    progress = min(step / max(total, 1), 1.0)
+    if schedule == "cosine":
+        return 0.5 * (1 + math.cos(math.pi * progress))
+    if schedule == "onecycle":
+        warm = 0.15
+        if progress < warm:
+            return 0.1 + 0.9 * progress / warm
+        return 0.5 * (1 + math.cos(math.pi * (progress - warm) / (1 - warm))) * 0.99 + 0.01
+    return 1.0
+
+
+def set_learning_rate(optimizer: Adam | SGD, config: TrainConfig, step: int, total: int) -> float:
+    rate = config.learning_rate * _lr_factor(config.schedule, step, total)
+    for group in optimizer.param_groups:
+        group["lr"] = rate
+    return rate
+
+
+def make_optimizer(net: torch.nn.Module, config: TrainConfig) -> Adam | SGD:
+    """The run's Adam or SGD (these, not torch.optim's: no torch._dynamo import)."""
+    if config.optimizer == "sgd":
+        return SGD(
+            net.parameters(),
+            lr=config.learning_rate,
+            momentum=config.momentum,
+            weight_decay=config.weight_decay,
+        )
+    return Adam(net.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
