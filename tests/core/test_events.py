@@ -29,7 +29,9 @@ from workbench.core.training.job import DataHandOff, DataSource, training_job
 from workbench.core.training.loop import divergence, train
 from workbench.core.training.runs import read_history
 
-FAST = dict(batch_size=50, val_size=200, seed=3, augment=False, schedule="constant")
+FAST = dict(
+    batch_size=50, val_size=200, seed=3, augment=False, schedule="constant", learning_rate=3e-3
+)
 
 
 def through_json(event):

@@ -283,8 +283,9 @@ def test_cancel_at_every_moment_leaves_a_consistent_run(pattern_data, tmp_path: 
 
     config = TrainConfig(epochs=2, batch_size=125, val_size=100, seed=3)  # 4 batches an epoch
     data = (pattern_data[0][:600], pattern_data[1][:600])
-    # Events: 0 RunStarted, 1-4 BatchDone, 5 EpochDone, 6-9 BatchDone, 10 EpochDone, 11 RunEnded.
-    moments = [0, 1, 4, 5, 6, 9, 10]
+    # Events: 0 RunStarted, 1-2 BatchDone (batches 1 and 4: every tenth and the last), 3 EpochDone,
+    # 4-5 BatchDone, 6 EpochDone, 7 RunEnded.
+    moments = [0, 1, 2, 3, 4, 5, 6]
     for stop_after in moments:
         run_dir = tmp_path / f"stop-{stop_after}"
         events = train(config, *data, run_dir=run_dir)

@@ -112,7 +112,9 @@ def finished_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     base = tmp_path_factory.mktemp("finished")
     data = _mnist_folder(base / "D", 600, seed=6)
     images, labels = make_pattern_digits(600, seed=6)
-    config = TrainConfig(epochs=2, val_size=100, learning_rate=0.002, augment=False, threads=1)
+    config = TrainConfig(
+        epochs=2, val_size=100, learning_rate=0.002, batch_size=64, augment=False, threads=1
+    )
     events = list(train(config, images, labels, run_dir=base / "r"))
     assert events[-1].state == "finished"
     return data, base / "r"
@@ -134,7 +136,7 @@ def _stopped_run(finished_run: tuple[Path, Path]) -> tuple[Path, Path]:
         (["--lr", "0.1"], "--lr 0.1 differs from the run's 0.002"),
         (["--val-size", "5000"], "--val-size 5000 differs from the run's 100"),
         (["--seed", "7"], "--seed 7 differs from the run's 0"),
-        (["--no-augment", "--augment"], "--augment differs from the run's --no-augment"),
+        (["--no-augment", "--augment"], "--affine 1.0 differs from the run's 0.0"),
         (["--epochs", "1"], "--epochs 1 differs from the run's 2"),
         (["--epochs", "2"], "has done its 2 epochs: give --epochs more than 2"),
     ],

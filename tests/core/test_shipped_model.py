@@ -11,6 +11,7 @@ from workbench.cli import main
 from workbench.core import paths
 from workbench.core.model.anatomy import anatomy
 from workbench.core.recognition.predictor import Predictor
+from workbench.core.training.config import TrainConfig
 
 pytestmark = pytest.mark.skipif(not paths.SHIPPED_MODEL.is_file(), reason="no shipped model yet")
 
@@ -22,7 +23,7 @@ def test_shipped_model_and_card_describe_a_classic_lenet5():
     assert card["test"]["n"] == 10_000 and card["test"]["accuracy"] >= 0.994
     assert np.array(card["test"]["confusion"]).sum() == 10_000
     assert card["export"]["argmax_agreement"] == 1.0
-    assert card["recipe"]["augment"] is True and card["history"]
+    assert TrainConfig.from_dict(card["recipe"]).augmented and card["history"]
     assert predictor.model_card()["test"]["accuracy"] == card["test"]["accuracy"]
     assert paths.SHIPPED_MODEL.with_suffix(".safetensors").is_file()
 

@@ -59,7 +59,7 @@ def test_cancel_keeps_last_checkpoint_and_resume_matches_an_unbroken_run(pattern
     stopped_dir, whole_dir = tmp_path / "stopped", tmp_path / "whole"
     events = train(config, *pattern_data, run_dir=stopped_dir)
     for event in events:
-        if isinstance(event, BatchDone) and event.epoch == 2 and event.batch == 5:
+        if isinstance(event, BatchDone) and event.epoch == 2 and event.batch == 11:
             events.close()  # the user pressed Stop
     history = read_history(stopped_dir)
     assert history["state"] == "stopped" and len(history["epochs"]) == 1

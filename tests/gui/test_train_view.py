@@ -362,9 +362,9 @@ def test_the_default_run_for_benchmarks(qtbot, tmp_path, tiny_mnist_dir):
             assert view.start_default_run(tiny_mnist_dir, epochs=1, verify=False)
         assert finished.args[1] == "finished"
         config = read_history(finished.args[0])["config"]
-        assert {k: config[k] for k in ("preset", "optimizer", "learning_rate", "augment")} == {
-            k: default[k] for k in ("preset", "optimizer", "learning_rate", "augment")
-        }
+        assert {
+            k: config[k] for k in ("preset", "optimizer", "learning_rate", "affine", "stretch")
+        } == {k: default[k] for k in ("preset", "optimizer", "learning_rate", "affine", "stretch")}
         assert config["epochs"] == 1
     finally:
         view.shutdown()

@@ -18,6 +18,19 @@ from workbench.cli.common import (
     say,
 )
 from workbench.core import paths
+from workbench.core.training.config import (
+    CLASSIC_STRENGTHS,
+    FAMILIES,
+    MAX_STRENGTH,
+    NO_AUGMENTATION,
+)
+
+FAMILY_HELP = {
+    "affine": "rotation, shift, scale, shear, stroke width and blur",
+    "stretch": "independent x/y scale (aspect 0.5-1.3, digits filling a square box)",
+    "elastic": "smooth random wobble",
+    "lowres": "low-resolution scan",
+}
 
 EXIT_INTERRUPTED = 130  # what a shell reports for a command ended by Ctrl+C
 
@@ -63,9 +76,17 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--augment",
         action=argparse.BooleanOptionalAction,
-        help="distort training images (small rotations, shifts, scale, shear, stroke width, "
-        f"blur; default {'on' if default.augment else 'off'})",
+        default=None,
+        help="shorthand: the classic distortions (affine 1, the others 0), or none at all",
     )
+    for family, what in FAMILY_HELP.items():
+        p.add_argument(
+            f"--{family}",
+            type=float,
+            metavar="S",
+            help=f"strength of the {what} distortions, 0 (off) to {MAX_STRENGTH:g} "
+            f"(default {getattr(default, family):g}; overrides --augment)",
+        )
     p.add_argument("--threads", type=int, help="torch CPU threads")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), help="default cpu")
     p.add_argument("--name", help="run name (default: a timestamp)")
@@ -114,7 +135,7 @@ OPTIONS = {  # TrainConfig field -> argparse dest
     "epochs": "epochs",
     "seed": "seed",
     "val_size": "val_size",
-    "augment": "augment",
+    **{family: family for family in FAMILIES},
     "schedule": "schedule",
     "threads": "threads",
     "device": "device",
@@ -129,6 +150,8 @@ def _given_settings(args: argparse.Namespace) -> dict[str, Any]:
     """The recipe options on the command line (TrainConfig field -> value); not the others."""
     given = {field: getattr(args, dest) for field, dest in OPTIONS.items()}
     given = {field: value for field, value in given.items() if value is not None}
+    if args.augment is not None:  # the shorthand, under the families' own flags
+        given = {**(CLASSIC_STRENGTHS if args.augment else NO_AUGMENTATION), **given}
     if "spec" in given:
         given["spec"] = json.loads(given["spec"].read_text(encoding="utf-8"))
     return given
@@ -198,7 +221,6 @@ def _event_text(event: Any) -> str | None:
 
 def command(args: argparse.Namespace) -> int:
     from workbench.core.data.mnist import load_split
-    from workbench.core.model.publish import write_model
     from workbench.core.model.spec import SpecError
     from workbench.core.training.events import EpochDone, RunEnded, event_to_dict
     from workbench.core.training.loop import resolve_device, train
@@ -267,6 +289,8 @@ def command(args: argparse.Namespace) -> int:
     if ended is None:
         return EXIT_FAILED
     if args.out and ended.state == "finished":
+        from workbench.core.model.publish import write_model  # onnxruntime: only here
+
         try:
             card = write_model(
                 ended.network, args.out, ended.history, folder, verify=not args.no_verify

@@ -34,7 +34,9 @@ def save_checkpoint(
         state = optimizer.state_dict()
         for index, values in state["state"].items():
             for key, value in values.items():
-                tensors[f"{_OPTIM_PREFIX}{index}/{key}"] = torch.as_tensor(value).detach().cpu()
+                tensors[f"{_OPTIM_PREFIX}{index}/{key}"] = (
+                    torch.as_tensor(value).detach().cpu().contiguous()
+                )
         meta["optimizer"] = json.dumps(state["param_groups"])
     meta.update({k: json.dumps(v) for k, v in (metadata or {}).items()})
     data = save(tensors, metadata=meta)

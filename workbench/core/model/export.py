@@ -1,4 +1,10 @@
-"""Export a network to one ONNX file that also outputs every layer's activations."""
+"""Export a network to one ONNX file that also outputs every layer's activations.
+
+A calibration temperature T is part of the graph: the `logits` output is the network's logits
+divided by T, so everything that reads the file (the Predictor, `predict --json`, an int8 model
+made from it) gives calibrated probabilities with no other change. The layers' outputs are
+the network's own.
+"""
 
 from __future__ import annotations
 
@@ -30,13 +36,23 @@ class ExportReport:
 
 
 class _AllLayers(torch.nn.Module):
-    def __init__(self, net: SpecNet):
+    def __init__(self, net: SpecNet, temperature: float = 1.0):
         super().__init__()
         self.net = net
+        self.temperature = float(temperature)
 
     def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, ...]:
         logits, hidden = self.net.forward_layers(image)
+        if self.temperature != 1.0:
+            logits = logits / self.temperature
         return (logits, *hidden)
+
+
+def _checked_temperature(temperature: float) -> float:
+    value = float(temperature)
+    if not (np.isfinite(value) and value > 0):
+        raise ValueError(f"the calibration temperature must be a positive number, not {value}")
+    return value
 
 
 def export_onnx(
@@ -44,13 +60,21 @@ def export_onnx(
     path: str | Path,
     metadata: dict[str, Any] | None = None,
     check_images: np.ndarray | None = None,
+    temperature: float | None = None,
 ) -> ExportReport:
-    """Write `path` atomically; compare it with torch on `check_images` (float [N, 28, 28])."""
+    """Write `path` atomically; compare it with torch on `check_images` (float [N, 28, 28]).
+
+    `temperature` divides the logits in the graph; without it, the `temperature` in
+    `metadata` (a published model's weights carry theirs), else 1: the network's own logits.
+    """
     import onnx
 
     path = Path(path)
+    if temperature is None:
+        temperature = (metadata or {}).get("temperature", 1.0)
+    temperature = _checked_temperature(temperature)
     net = net.eval()
-    wrapper = _AllLayers(net).eval()
+    wrapper = _AllLayers(net, temperature).eval()
     example = torch.rand(2, *net.spec.input_shape)
     output_names = [LOGITS_NAME, *net.hidden_layer_names()]
     batch = torch.export.Dim("batch", min=1, max=65536)
@@ -84,6 +108,7 @@ def export_onnx(
     props.update(
         {k: v if isinstance(v, str) else json.dumps(v) for k, v in (metadata or {}).items()}
     )
+    props["temperature"] = json.dumps(temperature)  # what the graph divides by, whatever was given
     for key, value in props.items():
         entry = model.metadata_props.add()
         entry.key, entry.value = key, value
@@ -95,10 +120,10 @@ def export_onnx(
         check_images = np.random.default_rng(0).random(
             (16, *net.spec.input_shape[1:]), dtype=np.float32
         )
-    return _compare(net, path, check_images)
+    return _compare(net, path, check_images, temperature)
 
 
-def _compare(net: SpecNet, path: Path, images: np.ndarray) -> ExportReport:
+def _compare(net: SpecNet, path: Path, images: np.ndarray, temperature: float) -> ExportReport:
     from workbench.core.recognition.predictor import Predictor
 
     images = np.asarray(images, dtype=np.float32)
@@ -108,6 +133,7 @@ def _compare(net: SpecNet, path: Path, images: np.ndarray) -> ExportReport:
         for start in range(0, len(images), 1000):
             chunk = images[start : start + 1000]
             logits, hidden = net.forward_layers(torch.from_numpy(chunk).unsqueeze(1))
+            logits = logits / temperature
             outputs = predictor.run_raw(chunk)
             expected = [logits, *hidden]
             for got, want in zip(outputs, expected, strict=True):

@@ -42,6 +42,9 @@ def write_model(
     """Write NAME.onnx, NAME.safetensors and the model card NAME.json; return the card.
 
     With `data_folder`, the test set is evaluated once, here, and its metrics go in the card.
+    The temperature fitted on the run's validation split (`history["calibration"]`) goes into
+    the ONNX graph; a run without one (`--val-size 0`) is exported with T = 1, and the card
+    says it is not calibrated.
     All three files or none: on a write error (a full disk) the ones already written are
     removed and ModelWriteError says which file failed and why.
     """
@@ -71,13 +74,21 @@ def _write_model(
 ) -> dict[str, Any]:
     import torch
 
+    onnx_path = Path(onnx_path)
+    net = net.cpu().eval()
+    calibration = calibration_of(history)
     check = None
     test = None
     if data_folder is not None:
         test = load_split(data_folder, "test", verify=verify)
         check = test[0][:1000].astype(np.float32) / 255
-    report = export_onnx(net, onnx_path, check_images=check)
-    save_checkpoint(onnx_path.with_suffix(".safetensors"), net, None)
+    report = export_onnx(net, onnx_path, check_images=check, temperature=calibration["temperature"])
+    save_checkpoint(
+        onnx_path.with_suffix(".safetensors"),
+        net,
+        None,
+        {"temperature": calibration["temperature"]},
+    )
     card: dict[str, Any] = {
         "format": "workbench-card-1",
         "name": onnx_path.stem,
@@ -92,6 +103,7 @@ def _write_model(
         "n_train": history.get("n_train"),
         "n_val": history.get("n_val"),
         "history": history.get("epochs", []),
+        "calibration": calibration,
         "export": {
             "max_abs_difference": report.max_abs_difference,
             "argmax_agreement": report.argmax_agreement,
@@ -102,6 +114,7 @@ def _write_model(
         card["data_md5"] = {name: _md5(Path(data_folder) / name) for name in FILES}
         result = evaluate(Predictor(onnx_path, device="cpu"), *test)
         card["test"] = result.to_json()
+        card["calibration"]["test"] = calibration_on(onnx_path, *test, calibration["temperature"])
     # How it reads digits that are not MNIST's: the standard non-MNIST set (1,000, seed 14).
     from workbench.core.evaluation import nonmnist_score
 
@@ -109,3 +122,34 @@ def _write_model(
     set_metadata(onnx_path, {"card": card})
     write_json_atomic(onnx_path.with_suffix(".json"), card)
     return card
+
+
+def calibration_of(history: dict[str, Any]) -> dict[str, Any]:
+    """The run's calibration record, or T = 1 with the reason when it has none."""
+    fitted = history.get("calibration")
+    if isinstance(fitted, dict) and fitted.get("temperature"):
+        return {**fitted, "calibrated": True}
+    return {
+        "temperature": 1.0,
+        "calibrated": False,
+        "note": "no validation split was held out, so no temperature was fitted (T = 1)",
+    }
+
+
+def calibration_on(
+    onnx_path: Path, images: np.ndarray, labels: np.ndarray, temperature: float
+) -> dict[str, float]:
+    """ECE (15 bins) on the test set with the exported, calibrated logits, and without T."""
+    from workbench.core.evaluation.calibration import expected_calibration_error, softmax
+
+    predictor = Predictor(onnx_path, device="cpu")
+    logits = np.concatenate(
+        [
+            predictor.run_raw(images[i : i + 2500].astype(np.float32) / 255, ["logits"])[0]
+            for i in range(0, len(images), 2500)
+        ]
+    ).astype(np.float64)
+    return {
+        "ece_before": expected_calibration_error(softmax(logits * temperature), labels),
+        "ece_after": expected_calibration_error(softmax(logits), labels),
+    }

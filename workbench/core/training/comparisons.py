@@ -10,6 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from workbench.core.training.config import (
+    CLASSIC_STRENGTHS,
+    FAMILIES,
+    NO_AUGMENTATION,
+    upgraded,
+)
+
 if TYPE_CHECKING:
     from workbench.core.training.config import TrainConfig
 
@@ -17,7 +24,7 @@ if TYPE_CHECKING:
 PLAIN_SGD: dict[str, Any] = {
     "optimizer": "sgd",
     "schedule": "constant",
-    "augment": False,
+    **NO_AUGMENTATION,
     "weight_decay": 0.0,
 }
 OVERFIT: dict[str, Any] = {
@@ -73,7 +80,7 @@ COMPARISONS: dict[str, list[dict[str, Any]]] = {
             {},
             {DROPOUT: 0.5},
             {"weight_decay": 5e-3},
-            {"augment": True},
+            dict(CLASSIC_STRENGTHS),
             {"early_stop": 3},
         )
     ],
@@ -114,7 +121,7 @@ FIELD_ORDER = (
     "schedule",
     "batch_size",
     "epochs",
-    "augment",
+    *FAMILIES,
     "seed",
     "val_size",
     "train_size",
@@ -136,7 +143,7 @@ def number(value: float) -> str:
 
 def settings_of(config: TrainConfig | Mapping[str, Any]) -> dict[str, Any]:
     """A config as a plain dict (a TrainConfig, or the dict saved in history.json)."""
-    return dict(config) if isinstance(config, Mapping) else config.to_dict()
+    return upgraded(config) if isinstance(config, Mapping) else config.to_dict()
 
 
 def comparison_settings(name: str, base: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -181,7 +188,7 @@ def remedy(settings: Mapping[str, Any]) -> str:
         return "dropout"
     if settings.get("weight_decay"):
         return "weight-decay"
-    if settings.get("augment"):
+    if settings.get("augment") or any(settings.get(k) for k in FAMILIES):
         return "augmentation"
     if settings.get("early_stop"):
         return "early-stop"
@@ -222,8 +229,8 @@ def _part(settings: Mapping[str, Any], key: str) -> str:
         return f"seed {value}"
     if key == "val_size":
         return f"{value} held out"
-    if key == "augment":
-        return "augmented" if value else "no augmentation"
+    if key in FAMILIES:
+        return f"{key} {number(value)}" if value else f"no {key}"
     if key == "schedule":
         return f"{SCHEDULE_TITLES.get(value, value)} schedule"
     if key == "train_size":
@@ -273,7 +280,7 @@ def describe_difference(configs: Sequence[TrainConfig | Mapping[str, Any]]) -> l
     ]
 
 
-_REMEDIES = ("spec", "weight_decay", "augment", "early_stop")
+_REMEDIES = ("spec", "weight_decay", "augment", *FAMILIES, "early_stop")
 REMEDY_TITLES = {
     "none": "no regularisation",
     "dropout": "dropout",
@@ -305,8 +312,12 @@ def describe_config(config: TrainConfig | Mapping[str, Any]) -> str:
     ]
     if s.get("schedule", "constant") != "constant":
         parts.append(SCHEDULE_TITLES.get(s["schedule"], str(s["schedule"])))
-    if s.get("augment"):
-        parts.append("augmented")
+    strengths = {k: s.get(k, 0) for k in FAMILIES}
+    if strengths == CLASSIC_STRENGTHS:
+        parts.append("augmented")  # the classic distortions, what the flag used to mean
+    elif any(strengths.values()):
+        listed = ", ".join(f"{k} {number(v)}" for k, v in strengths.items() if v)
+        parts.append(f"augmented ({listed})")
     if s.get("weight_decay"):
         parts.append(f"wd {number(s['weight_decay'])}")
     if s.get("train_size"):

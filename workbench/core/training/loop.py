@@ -24,7 +24,8 @@ from workbench.core.training.augmentation import AugmentConfig, augment_batch
 from workbench.core.training.config import TrainConfig
 from workbench.core.training.early_stopping import best_epoch, early_stop_reason
 from workbench.core.training.events import BatchDone, EpochDone, RunEnded, RunStarted
-from workbench.core.training.history import RunHistory
+from workbench.core.training.history import BATCH_EVERY, RunHistory
+from workbench.core.training.optimizers import make_optimizer, set_learning_rate
 from workbench.core.training.resume import IDENTITY_KEY, continue_history, training_identity
 from workbench.core.training.run_lock import remove_lock, write_lock
 
@@ -82,6 +83,12 @@ def resolve_device(requested: str) -> str:
     return "cpu"
 
 
+def memory_layout(device: str | torch.device) -> torch.memory_format:
+    """Channels-last on the CPU, where oneDNN's convolutions run about 20 % faster in it."""
+    cpu = torch.device(device).type == "cpu"
+    return torch.channels_last if cpu else torch.contiguous_format
+
+
 def split_indices(n: int, val_size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """A seeded train/validation split of the training set."""
     order = np.random.default_rng(seed).permutation(n)
@@ -95,54 +102,29 @@ def subset_indices(indices: np.ndarray, size: int, seed: int) -> np.ndarray:
     return np.sort(indices[order[:size]])
 
 
-def _lr_factor(schedule: str, step: int, total: int) -> float:
-    progress = min(step / max(total, 1), 1.0)
-    if schedule == "cosine":
-        return 0.5 * (1 + math.cos(math.pi * progress))
-    if schedule == "onecycle":
-        warm = 0.15
-        if progress < warm:
-            return 0.1 + 0.9 * progress / warm
-        return 0.5 * (1 + math.cos(math.pi * (progress - warm) / (1 - warm))) * 0.99 + 0.01
-    return 1.0
-
-
-def set_learning_rate(
-    optimizer: torch.optim.Optimizer, config: TrainConfig, step: int, total: int
-) -> float:
-    rate = config.learning_rate * _lr_factor(config.schedule, step, total)
-    for group in optimizer.param_groups:
-        group["lr"] = rate
-    return rate
-
-
-def make_optimizer(net: SpecNet, config: TrainConfig) -> torch.optim.Optimizer:
-    if config.optimizer == "sgd":
-        return torch.optim.SGD(
-            net.parameters(),
-            lr=config.learning_rate,
-            momentum=config.momentum,
-            weight_decay=config.weight_decay,
-        )
-    return torch.optim.Adam(
-        net.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
-    )
+@torch.inference_mode()
+def network_logits(net: SpecNet, images: torch.Tensor, batch_size: int = 2000) -> torch.Tensor:
+    """The logits of `net` for uint8 images [N, 28, 28], on their device."""
+    net.eval()
+    chunks = [
+        net(images[start : start + batch_size].unsqueeze(1).float().div_(255))
+        for start in range(0, len(images), batch_size)
+    ]
+    return torch.cat(chunks) if chunks else torch.empty(0, net.spec.classes)
 
 
 @torch.inference_mode()
 def evaluate_network(
     net: SpecNet, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 2000
 ) -> tuple[float, float]:
-    """Mean loss and accuracy of `net` on uint8 images [N, 28, 28]."""
-    net.eval()
-    loss_sum, correct = 0.0, 0
-    for start in range(0, len(images), batch_size):
-        x = images[start : start + batch_size].unsqueeze(1).float().div_(255)
-        y = labels[start : start + batch_size]
-        logits = net(x)
-        loss_sum += float(F.cross_entropy(logits, y, reduction="sum"))
-        correct += int((logits.argmax(1) == y).sum())
-    return loss_sum / max(len(images), 1), correct / max(len(images), 1)
+    """Mean loss and accuracy of `net` on uint8 images [N, 28, 28] (one host transfer)."""
+    if len(images) == 0:
+        return 0.0, 0.0
+    logits = network_logits(net, images, batch_size)
+    loss = F.cross_entropy(logits, labels, reduction="sum")
+    correct = (logits.argmax(1) == labels).sum()
+    loss_sum, right = torch.stack([loss, correct.to(loss.dtype)]).tolist()
+    return loss_sum / len(images), right / len(images)
 
 
 def divergence(losses: torch.Tensor, checked: int, epoch: int, limit: float) -> str | None:
@@ -184,42 +166,98 @@ def train_epoch(
     epoch: int,
     history: RunHistory,
 ) -> Generator[BatchDone, None, EpochFit | Divergence]:
-    """One pass over the training images in an order seeded by (seed, epoch), yielding BatchDone;
-    returns the epoch's fit, or its divergence before the bad batch's step."""
+    """One pass over the training images in an order seeded by (seed, epoch); returns the
+    epoch's fit, or its divergence (naming the bad batch).
+
+    The host never waits for the device inside a batch: losses and correct counts stay on the
+    device, and only at the batches the history keeps (every tenth, and the last) is there one
+    transfer, which checks divergence and yields a BatchDone with the mean loss and accuracy of
+    the batches since the previous one.
+    """
     device = data.x_train.device
     rng = torch.Generator(device=device).manual_seed(config.seed * 100_003 + epoch)
     order = torch.randperm(len(data.x_train), generator=rng, device=device)
     batches = math.ceil(len(data.x_train) / config.batch_size)
     limit = LOSS_LIMIT * math.log(net.spec.classes)
-    losses = torch.empty(batches, device=device)
+    augment = AugmentConfig(**config.strengths) if config.augmented else None
+    losses = torch.zeros(batches, device=device)  # each batch's mean loss
+    corrects = torch.zeros(batches, device=device)  # each batch's correct count
+    n = len(data.x_train)
+    sizes = [min(config.batch_size, n), n - (batches - 1) * config.batch_size]  # first, last
+    layout = memory_layout(device)
     net.train()
-    loss_sum, correct, seen = 0.0, 0, 0
+    checked = 0  # batches whose loss was found fine
+    rate = config.learning_rate
     for batch in range(batches):
         step = (epoch - 1) * batches + batch
         rate = set_learning_rate(optimizer, config, step, batches * config.epochs)
         take = order[batch * config.batch_size : (batch + 1) * config.batch_size]
         x = data.x_train[take].unsqueeze(1).float().div_(255)
         y = data.y_train[take]
-        if config.augment:
-            x = augment_batch(x, AugmentConfig(), rng)
+        if augment is not None:
+            x = augment_batch(x, augment, rng, step=step)
+        x = x.contiguous(memory_format=layout)
         logits = net(x)
         loss = F.cross_entropy(logits, y)
         losses[batch] = loss.detach()
-        if reason := divergence(losses[: batch + 1], batch, epoch, limit):
-            return Divergence(reason)
+        corrects[batch] = (logits.argmax(1) == y).sum()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        loss_value, batch_correct = loss.item(), int((logits.argmax(1) == y).sum())
-        loss_sum += loss_value * len(y)
-        correct += batch_correct
-        seen += len(y)
-        event = BatchDone(
-            epoch, batch + 1, batches, loss_value, batch_correct / len(y), history.elapsed()
-        )
+        if batch % BATCH_EVERY and batch != batches - 1:  # the batches the history keeps
+            continue
+        if reason := divergence(losses[: batch + 1], checked, epoch, limit):
+            return Divergence(reason)
+        event = _window_event(losses, corrects, checked, batch, sizes, config, epoch, history)
+        checked = batch + 1
         history.add_batch(event)
         yield event
+    seen = len(data.x_train)
+    weights = torch.full((batches,), float(sizes[0]), device=device)
+    weights[-1] = sizes[1]
+    loss_sum, correct = torch.stack([(losses * weights).sum(), corrects.sum()]).tolist()
     return EpochFit(loss_sum / seen, correct / seen, rate)
+
+
+def _window_event(
+    losses: torch.Tensor,
+    corrects: torch.Tensor,
+    first: int,
+    last: int,
+    sizes: list[int],
+    config: TrainConfig,
+    epoch: int,
+    history: RunHistory,
+) -> BatchDone:
+    """BatchDone for batch `last` with the mean loss and accuracy of batches first..last."""
+    batches = len(losses)
+    count = last + 1 - first
+    images = count * sizes[0] + (sizes[1] - sizes[0] if last == batches - 1 else 0)
+    loss, correct = torch.stack(
+        [losses[first : last + 1].mean(), corrects[first : last + 1].sum()]
+    ).tolist()
+    return BatchDone(epoch, last + 1, batches, loss, correct / images, history.elapsed())
+
+
+def calibrate(net: SpecNet, images: torch.Tensor, labels: torch.Tensor) -> dict[str, Any]:
+    """The temperature fitted on held-out images (the validation split) and the expected
+    calibration error there before and after it: what the history and model card record."""
+    from workbench.core.evaluation.calibration import (
+        expected_calibration_error,
+        fit_temperature,
+        softmax,
+    )
+
+    logits = network_logits(net, images).double().cpu().numpy()
+    truth = labels.cpu().numpy()
+    temperature = fit_temperature(logits, truth)
+    return {
+        "temperature": temperature,
+        "fitted_on": "validation",
+        "n": len(truth),
+        "ece_before": expected_calibration_error(softmax(logits), truth),
+        "ece_after": expected_calibration_error(softmax(logits, temperature), truth),
+    }
 
 
 def save_epoch(
@@ -273,7 +311,8 @@ def train(
         history = continue_history(run_dir, config, identity, len(images))
     data = TrainingData.split(images, labels, config, device)
     n_train, n_val = len(data.x_train), len(data.x_val)
-    net = build_network(spec, config.seed, config.init, config.init_constant).to(device)
+    net = build_network(spec, config.seed, config.init, config.init_constant)
+    net = net.to(device, memory_format=memory_layout(device))
     optimizer = make_optimizer(net, config)
     if resume:
         if history.epochs_done:
@@ -332,7 +371,7 @@ def train(
                     break
     except (GeneratorExit, KeyboardInterrupt):
         history.end("stopped", "stopped by the user")
-        net.eval()
+        net.to(memory_format=torch.contiguous_format).eval()
         raise
     except Exception as exc:  # a full disk, a lost folder: "stopped" if that can still be saved
         with contextlib.suppress(OSError):
@@ -341,9 +380,11 @@ def train(
     else:
         if config.early_stop:
             keep_best(net, history, run_dir, best_weights)
+        if state == "finished" and n_val:
+            history.data["calibration"] = calibrate(net, data.x_val, data.y_val)
         history.end(state, reason)
     finally:  # the run ended, however: the lock goes (a reader then believes history.json)
         if run_dir is not None:
             remove_lock(run_dir)
-    net.eval()
+    net.to(memory_format=torch.contiguous_format).eval()
     yield RunEnded(state, reason, history.epochs_done, history.data["seconds"], history.data, net)
