@@ -322,7 +322,7 @@ def train(
         history = RunHistory.begin(run_dir, config, spec, n_train, n_val, extra)
     first_epoch = history.epochs_done + 1
     batches = math.ceil(n_train / config.batch_size)
-    state, reason = "finished", f"{config.epochs} epochs done"
+    state, reason = "finished", f"{config.epochs} epoch{'s' if config.epochs != 1 else ''} done"
     best_weights = None  # early stopping without a run folder: the best epoch's weights
     if run_dir is not None:
         write_lock(run_dir)  # readers tell a live run from one whose process is gone

@@ -169,6 +169,7 @@ class CurvesPanel(QWidget):
         _style_plot(self.loss_plot, "Loss", "cross-entropy loss (log scale)")
         _style_plot(self.accuracy_plot, "Accuracy", "accuracy (%)")
         self.loss_plot.getPlotItem().setLogMode(y=True)
+        self.accuracy_plot.setYRange(0, 100, padding=0)  # percent, also before the first run
         self.loss_plot.getPlotItem().getAxis("left").enableAutoSIPrefix(False)  # no "(x0.001)"
         self.target_line = pg.InfiniteLine(
             pos=TARGET_ACCURACY,

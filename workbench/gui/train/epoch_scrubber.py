@@ -230,7 +230,7 @@ class EpochScrubber(QWidget):
         if _torch_loaded:
             return True
         if not self._loader.is_busy():
-            self.epoch_label.setText("loading torch…")
+            self.epoch_label.setText("loading torch to read the checkpoints (a few seconds, once)…")
             self._loader.start(_import_torch)
         return False
 
