@@ -50,3 +50,11 @@ def test_strip_shows_the_runner_up(qtbot):
     text_row = [image.pixelColor(x, 84 + 30).lightness() for x in range(image.width())]
     assert min(text_row) < 200  # the runner-up line is painted under the tile
     qtbot.mouseClick(strip, Qt.MouseButton.LeftButton, pos=QPoint(40, 40))
+
+
+def test_the_empty_strip_has_room_for_its_whole_sentence(qtbot):
+    from workbench.gui.load.digit_strip import EMPTY_TEXT, DigitStrip
+
+    strip = DigitStrip()
+    qtbot.addWidget(strip)
+    assert strip.width() > strip.fontMetrics().horizontalAdvance(EMPTY_TEXT)

@@ -15,6 +15,9 @@ TEXT_H = 40
 SELECTED = QColor(33, 102, 172)
 
 
+EMPTY_TEXT = "The digits found appear here, in reading order."
+
+
 class DigitStrip(QWidget):
     """Tiles left to right; a click selects (Ctrl/Shift adds to the selection)."""
 
@@ -46,8 +49,10 @@ class DigitStrip(QWidget):
         return QRectF(GAP + index * (TILE + GAP), GAP / 2, TILE, TILE)
 
     def _resize(self) -> None:
-        count = max(len(self._digits), 1)
-        self.setFixedSize(QSize(GAP + count * (TILE + GAP), TILE + TEXT_H + GAP))
+        width = GAP + max(len(self._digits), 1) * (TILE + GAP)
+        if not self._digits:  # room for the whole placeholder sentence
+            width = max(width, 2 * GAP + self.fontMetrics().horizontalAdvance(EMPTY_TEXT))
+        self.setFixedSize(QSize(width, TILE + TEXT_H + GAP))
 
     def mousePressEvent(self, event) -> None:
         index = int((event.position().x() - GAP / 2) // (TILE + GAP))
@@ -67,7 +72,7 @@ class DigitStrip(QWidget):
             painter.drawText(
                 self.rect().adjusted(GAP, 0, 0, 0),
                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                "The digits found appear here, in reading order.",
+                EMPTY_TEXT,
             )
             painter.end()
             return
