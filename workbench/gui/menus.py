@@ -60,7 +60,12 @@ class WindowMenus:
             self.sample_menu.addAction(sample_title(path), lambda p=path: self.open_image(p))
         self.sample_menu.setEnabled(bool(sample_files()))
         file.addSeparator()
-        self._action(file, "&Save view as image (PNG, 2× PNG, SVG)…", self._on_save_view_triggered, "Ctrl+Shift+S")
+        self._action(
+            file,
+            "&Save view as image (PNG, 2× PNG, SVG)…",
+            self._on_save_view_triggered,
+            "Ctrl+Shift+S",
+        )
         self._action(file, "Save &feature maps as PNG…", self._on_save_features_triggered)
         self._action(
             file,
