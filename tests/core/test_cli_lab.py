@@ -152,3 +152,19 @@ def test_installed_command_prints_strict_json():
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert bad.returncode == 2 and "--kernel holds 'x'" in bad.stderr
+
+
+def test_a_reader_that_stops_early_gets_no_traceback():
+    """`workbench lab … | head -1`: the pipe closes under the command; it stops quietly."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        f"{sys.executable} -m workbench lab conv --input '[[1,2,3,0],[0,1,2,3],[3,0,1,2],"
+        "[2,3,0,1]]' --kernel '[[2,0,1],[0,1,2],[1,0,2]]' | head -c 10",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "Traceback" not in done.stderr and len(done.stdout) == 10
