@@ -200,7 +200,9 @@ def bench_command(args: argparse.Namespace) -> int:
             report.figures["non_mnist_int8"] = bench.bench_non_mnist(int8, args.device, threads)
     if not args.skip_training:
         say("timing a training epoch and the time to 99 % validation accuracy ...")
-        report.figures["training"] = bench.bench_training(train_images, train_labels, threads)
+        report.figures["training"] = bench.bench_training(
+            train_images, train_labels, threads, data_folder=folder
+        )
     missing_gui = None if args.skip_gui else bench.window_unavailable()
     if missing_gui:
         say(f"skipping the window figures: {missing_gui}")
