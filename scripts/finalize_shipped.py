@@ -15,8 +15,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from workbench.core import paths  # noqa: E402
 from workbench.core.evaluation import nonmnist_score  # noqa: E402
-from workbench.core.fileio import write_json_atomic  # noqa: E402
-from workbench.core.model.export import set_metadata  # noqa: E402
+from workbench.core.fileio import (
+    set_onnx_metadata,  # noqa: E402
+    write_json_atomic,  # noqa: E402
+)
 from workbench.core.recognition.predictor import Predictor  # noqa: E402
 
 CANDIDATES = {
@@ -60,7 +62,7 @@ def main(ablation_path: str, candidates_path: str) -> int:
         "of the best MNIST validation accuracy",
     }
     write_json_atomic(card_path, card)
-    set_metadata(onnx_path, {"card": card})
+    set_onnx_metadata(onnx_path, {"card": card})
     print(f"non-MNIST: {score.describe()}")
     return 0
 

@@ -204,8 +204,7 @@ def ablation(args: argparse.Namespace) -> None:
 
 def shipped(args: argparse.Namespace) -> None:
     from workbench.core.data.nonmnist import identity
-    from workbench.core.fileio import write_json_atomic
-    from workbench.core.model.export import set_metadata
+    from workbench.core.fileio import set_onnx_metadata, write_json_atomic
     from workbench.core.model.publish import write_model
 
     images, labels = load_training(args)
@@ -217,7 +216,7 @@ def shipped(args: argparse.Namespace) -> None:
     card = write_model(ended.network, onnx_path, ended.history, args.data, not args.no_verify)
     card["seconds_to_99"] = to_99
     card["non_mnist_torch_accuracy"] = reported  # the trained network before export, for a check
-    set_metadata(onnx_path, {"card": card})
+    set_onnx_metadata(onnx_path, {"card": card})
     write_json_atomic(onnx_path.with_suffix(".json"), card)
     calibration = card["calibration"]
     test = calibration.get("test", {})

@@ -1,4 +1,4 @@
-"""The Train view's plots read right before any run: accuracy in percent, no SI prefix on log loss."""
+"""The Train view's plots read right before any run: accuracy in percent, plain log loss axis."""
 
 from __future__ import annotations
 

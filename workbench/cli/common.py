@@ -130,3 +130,20 @@ def fetch_data(
     except (DataUnavailable, DataCorrupt, OSError) as exc:
         say(f"error: {exc}")
         return None
+
+
+def read_split(args: argparse.Namespace, split: str):
+    """(folder, images, labels) of an MNIST split for a command with --data-dir/--no-verify/--json,
+    or None after saying why (missing, corrupt or unreadable files)."""
+    from workbench.core.data.mnist import load_split
+
+    verify = not args.no_verify
+    folder = fetch_data(args.data_dir, quiet=getattr(args, "json", False), verify=verify)
+    if folder is None:
+        return None
+    try:
+        images, labels = load_split(folder, split, verify=verify)
+    except (ValueError, OSError, RuntimeError) as exc:  # DataUnavailable is a RuntimeError
+        say(f"error: {exc}")
+        return None
+    return folder, images, labels

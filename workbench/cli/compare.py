@@ -11,7 +11,7 @@ from workbench.cli.common import (
     EXIT_UNUSABLE,
     add_data,
     emit,
-    fetch_data,
+    read_split,
     say,
 )
 
@@ -69,7 +69,6 @@ def arm_settings(args: argparse.Namespace) -> list[tuple[str, dict[str, Any]]]:
 
 def command(args: argparse.Namespace) -> int:
     from workbench.cli.train import _event_text
-    from workbench.core.data.mnist import load_split
     from workbench.core.model.spec import SpecError
     from workbench.core.training.config import TrainConfig
     from workbench.core.training.events import RunEnded
@@ -85,14 +84,10 @@ def command(args: argparse.Namespace) -> int:
     except (SpecError, ValueError, RuntimeError) as exc:
         say(f"error: {exc}")
         return EXIT_UNUSABLE
-    folder = fetch_data(args.data_dir, quiet=args.json, verify=not args.no_verify)
-    if folder is None:
+    data = read_split(args, "train")
+    if data is None:
         return EXIT_UNUSABLE
-    try:
-        images, labels = load_split(folder, "train", verify=not args.no_verify)
-    except (ValueError, OSError) as exc:
-        say(f"error: {exc}")
-        return EXIT_UNUSABLE
+    folder, images, labels = data
     experiment = args.experiment.replace("-", " ")
     rows, results = [], []
     for name, config in arms:

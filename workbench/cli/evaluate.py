@@ -15,6 +15,7 @@ from workbench.cli.common import (
     emit,
     fetch_data,
     load_predictor,
+    read_split,
     say,
 )
 from workbench.core import paths
@@ -74,20 +75,15 @@ def data_command(args: argparse.Namespace) -> int:
 def eval_command(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from workbench.core.data.mnist import load_split
     from workbench.core.evaluation.evaluation import evaluate
 
     predictor = load_predictor(args)
     if predictor is None:
         return EXIT_UNUSABLE
-    folder = fetch_data(args.data_dir, quiet=args.json, verify=not args.no_verify)
-    if folder is None:
+    data = read_split(args, "test")
+    if data is None:
         return EXIT_UNUSABLE
-    try:
-        images, labels = load_split(folder, "test", verify=not args.no_verify)
-    except (ValueError, OSError, RuntimeError) as exc:  # DataUnavailable is a RuntimeError
-        say(f"error: {exc}")
-        return EXIT_UNUSABLE
+    folder, images, labels = data
     result = evaluate(predictor, images, labels)
     if not np.isfinite(result.probabilities).all():
         bad = int((~np.isfinite(result.probabilities)).any(axis=1).sum())

@@ -14,7 +14,7 @@ from workbench.cli.common import (
     EXIT_UNUSABLE,
     add_data,
     emit,
-    fetch_data,
+    read_split,
     say,
 )
 from workbench.core import paths
@@ -220,7 +220,6 @@ def _event_text(event: Any) -> str | None:
 
 
 def command(args: argparse.Namespace) -> int:
-    from workbench.core.data.mnist import load_split
     from workbench.core.model.spec import SpecError
     from workbench.core.training.events import EpochDone, RunEnded, event_to_dict
     from workbench.core.training.loop import resolve_device, train
@@ -240,14 +239,10 @@ def command(args: argparse.Namespace) -> int:
     except (SpecError, ValueError, OSError, RuntimeError) as exc:
         say(f"error: {exc}")
         return EXIT_UNUSABLE
-    folder = fetch_data(args.data_dir, quiet=args.json, verify=not args.no_verify)
-    if folder is None:
+    data = read_split(args, "train")
+    if data is None:
         return EXIT_UNUSABLE
-    try:
-        images, labels = load_split(folder, "train", verify=not args.no_verify)
-    except (ValueError, OSError, RuntimeError) as exc:  # DataUnavailable is a RuntimeError
-        say(f"error: {exc}")
-        return EXIT_UNUSABLE
+    folder, images, labels = data
     run_dir = paths.runs_dir() / args.name if args.resume else new_run_dir(args.name)
     say(f"run folder: {run_dir}")
     if args.resume:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import tempfile
@@ -61,3 +62,28 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def write_onnx_atomic(model, path: str | Path, metadata: dict[str, str]) -> None:
+    """Write an ONNX model atomically with exactly these metadata entries, made by the workbench."""
+    import onnx
+
+    del model.metadata_props[:]
+    for key, value in metadata.items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value
+    model.producer_name = "workbench"
+    buffer = io.BytesIO()
+    onnx.save_model(model, buffer)
+    write_bytes_atomic(path, buffer.getvalue())
+
+
+def set_onnx_metadata(path: str | Path, metadata: dict) -> None:
+    """Add or replace metadata entries of an ONNX file (non-strings as JSON), atomically."""
+    import json
+
+    import onnx
+
+    model = onnx.load_model(str(path), load_external_data=False)
+    values = {k: v if isinstance(v, str) else json.dumps(v) for k, v in metadata.items()}
+    write_onnx_atomic(model, path, {**{p.key: p.value for p in model.metadata_props}, **values})

@@ -8,7 +8,6 @@ the network's own.
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import warnings
@@ -20,7 +19,7 @@ import numpy as np
 import torch
 
 from workbench import __version__
-from workbench.core.fileio import write_bytes_atomic
+from workbench.core.fileio import write_onnx_atomic
 from workbench.core.model.network import SpecNet
 
 INPUT_NAME = "image"
@@ -67,7 +66,6 @@ def export_onnx(
     `temperature` divides the logits in the graph; without it, the `temperature` in
     `metadata` (a published model's weights carry theirs), else 1: the network's own logits.
     """
-    import onnx
 
     path = Path(path)
     if temperature is None:
@@ -109,13 +107,7 @@ def export_onnx(
         {k: v if isinstance(v, str) else json.dumps(v) for k, v in (metadata or {}).items()}
     )
     props["temperature"] = json.dumps(temperature)  # what the graph divides by, whatever was given
-    for key, value in props.items():
-        entry = model.metadata_props.add()
-        entry.key, entry.value = key, value
-    model.producer_name = "workbench"
-    buffer = io.BytesIO()
-    onnx.save_model(model, buffer)
-    write_bytes_atomic(path, buffer.getvalue())
+    write_onnx_atomic(model, path, {**{p.key: p.value for p in model.metadata_props}, **props})
     if check_images is None:
         check_images = np.random.default_rng(0).random(
             (16, *net.spec.input_shape[1:]), dtype=np.float32
@@ -140,20 +132,3 @@ def _compare(net: SpecNet, path: Path, images: np.ndarray, temperature: float) -
                 worst = max(worst, float(np.abs(got - want.numpy()).max()))
             agree += int((outputs[0].argmax(1) == logits.numpy().argmax(1)).sum())
     return ExportReport(path, worst, agree / len(images), len(images))
-
-
-def set_metadata(path: str | Path, metadata: dict[str, Any]) -> None:
-    """Add or replace metadata entries of an existing ONNX file, atomically."""
-    import onnx
-
-    path = Path(path)
-    model = onnx.load_model(str(path), load_external_data=False)
-    values = {k: v if isinstance(v, str) else json.dumps(v) for k, v in metadata.items()}
-    kept = [(p.key, p.value) for p in model.metadata_props if p.key not in values]
-    del model.metadata_props[:]
-    for key, value in [*kept, *values.items()]:
-        entry = model.metadata_props.add()
-        entry.key, entry.value = key, value
-    buffer = io.BytesIO()
-    onnx.save_model(model, buffer)
-    write_bytes_atomic(path, buffer.getvalue())

@@ -13,9 +13,9 @@ import numpy as np
 from workbench import __version__
 from workbench.core.data.mnist import FILES, load_split
 from workbench.core.evaluation.evaluation import evaluate
-from workbench.core.fileio import write_json_atomic
+from workbench.core.fileio import set_onnx_metadata, write_json_atomic
 from workbench.core.model.checkpoint import save_checkpoint
-from workbench.core.model.export import export_onnx, set_metadata
+from workbench.core.model.export import export_onnx
 from workbench.core.model.network import SpecNet
 from workbench.core.recognition.predictor import Predictor
 
@@ -119,7 +119,7 @@ def _write_model(
     from workbench.core.evaluation import nonmnist_score
 
     card["non_mnist"] = nonmnist_score.score(Predictor(onnx_path, device="cpu")).to_json()
-    set_metadata(onnx_path, {"card": card})
+    set_onnx_metadata(onnx_path, {"card": card})
     write_json_atomic(onnx_path.with_suffix(".json"), card)
     return card
 

@@ -4,7 +4,6 @@ training images, written beside the float file as NAME.int8.onnx with the same m
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import logging
 import tempfile
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from workbench.core.fileio import write_bytes_atomic
+from workbench.core.fileio import set_onnx_metadata, write_onnx_atomic
 
 INT8_SUFFIX = ".int8.onnx"
 # Only the layers with weights and the shape-keeping ops between them run in int8. Everything
@@ -169,14 +168,7 @@ def quantize_model(
             "quantised_ops": list(QUANTISED_OPS),
         }
     )
-    del model.metadata_props[:]
-    for key, value in metadata.items():
-        entry = model.metadata_props.add()
-        entry.key, entry.value = key, value
-    model.producer_name = "workbench"
-    buffer = io.BytesIO()
-    onnx.save_model(model, buffer)
-    write_bytes_atomic(out, buffer.getvalue())
+    write_onnx_atomic(model, out, metadata)
     if check_images is None:
         check_images = calibration
     agreement, difference = compare_models(float_model, out, check_images)
@@ -249,20 +241,6 @@ def int8_card(
         "bytes": int8_model.stat().st_size,
         "float_bytes": float_model.stat().st_size,
     }
-    _set_metadata(int8_model, {"card": json.dumps(card, allow_nan=False)})
+    set_onnx_metadata(int8_model, {"card": json.dumps(card, allow_nan=False)})
     write_json_atomic(int8_model.with_suffix(".json"), card)
     return card
-
-
-def _set_metadata(path: Path, values: dict[str, str]) -> None:
-    import onnx
-
-    model = onnx.load_model(str(path), load_external_data=False)
-    kept = [(p.key, p.value) for p in model.metadata_props if p.key not in values]
-    del model.metadata_props[:]
-    for key, value in [*kept, *values.items()]:
-        entry = model.metadata_props.add()
-        entry.key, entry.value = key, value
-    buffer = io.BytesIO()
-    onnx.save_model(model, buffer)
-    write_bytes_atomic(path, buffer.getvalue())
