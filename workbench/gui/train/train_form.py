@@ -88,17 +88,17 @@ class TrainForm(QWidget):
         self.epochs = QSpinBox()
         self.epochs.setRange(1, 1000)
         self.strengths: dict[str, QDoubleSpinBox] = {}
-        augmentation = QWidget()
-        row = QHBoxLayout(augmentation)
-        row.setContentsMargins(0, 0, 0, 0)
-        for family, (text, tip) in FAMILY_TITLES.items():
+        augmentation = QWidget()  # the four strengths in two readable rows of two
+        grid = QGridLayout(augmentation)
+        grid.setContentsMargins(0, 0, 0, 0)
+        for index, (family, (text, tip)) in enumerate(FAMILY_TITLES.items()):
             spin = QDoubleSpinBox()
             spin.setRange(0.0, MAX_STRENGTH)
             spin.setDecimals(1)
             spin.setSingleStep(0.5)
             spin.setToolTip(f"{tip}: 0 off, 1 recommended, up to {MAX_STRENGTH:g}")
-            row.addWidget(QLabel(text))
-            row.addWidget(spin)
+            grid.addWidget(QLabel(text), index // 2, (index % 2) * 2)
+            grid.addWidget(spin, index // 2, (index % 2) * 2 + 1)
             self.strengths[family] = spin
         self.seed = QSpinBox()
         self.seed.setRange(0, 2**31 - 1)
