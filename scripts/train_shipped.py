@@ -38,6 +38,8 @@ RECIPES: dict[str, dict[str, float]] = {
 }
 REPORT_SEED = 14  # the non-MNIST reporting set: figures only, never a choice
 CHOICE_SEED = 7  # the non-MNIST set recipes are chosen on
+STROKED_SEED = 1000  # the stroked training digits (tagged apart from every validation render)
+PAGE_CHOICE_SEED = 16  # the page set recipes are chosen on (tests and bench score seed 15)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -57,6 +59,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--val-size", type=int, default=5000, help="held out for validation and T")
     p.add_argument("--train-size", type=int, help="use only the first N training images (tests)")
     p.add_argument("--non-mnist", type=int, default=1000, help="size of each non-MNIST set")
+    p.add_argument(
+        "--stroked",
+        type=int,
+        default=0,
+        help="digits stroked by code added to the training part (nonmnist.stroked_training_set)",
+    )
+    p.add_argument("--stroked-seed", type=int, default=STROKED_SEED)
+    p.add_argument("--pages", type=int, default=40, help="pages in the page-set choice score")
     p.add_argument("--threads", type=int, help="torch CPU threads")
     p.add_argument("--no-verify", action="store_true", help="skip the MNIST checksums")
     p.add_argument(
@@ -95,13 +105,15 @@ def chosen_strengths(args: argparse.Namespace) -> dict[str, float]:
     return strengths
 
 
-def run_training(config, images: np.ndarray, labels: np.ndarray, label: str):
+def run_training(config, images: np.ndarray, labels: np.ndarray, label: str, extra=None):
     """Train, printing one line per epoch; the RunEnded event and the seconds to 99 %."""
     from workbench.core.training.events import EpochDone, RunEnded, RunStarted
     from workbench.core.training.loop import train
 
     ended, to_99, started = None, None, time.perf_counter()
-    for event in train(config, images, labels):
+    described = None if extra is None else {"extra_training": extra[2]}
+    data = None if extra is None else extra[:2]
+    for event in train(config, images, labels, extra_history=described, extra_training=data):
         if isinstance(event, RunStarted):
             print(
                 f"[{label}] {event.n_train} training images, {event.n_val} held out, "
@@ -151,6 +163,60 @@ def non_mnist_accuracy(net, count: int, seed: int) -> float:
     return float((logits.argmax(1).cpu().numpy() == labels).mean())
 
 
+def stroked(args: argparse.Namespace):
+    """(images, labels, description) of the stroked training digits, or None without any."""
+    if not args.stroked:
+        return None
+    from workbench.core.data.nonmnist import stroked_training_set
+
+    images, labels = stroked_training_set(args.stroked, args.stroked_seed)
+    about = {"source": "nonmnist.stroked_training_set", "count": args.stroked}
+    return images, labels, {**about, "seed": args.stroked_seed}
+
+
+@functools.cache
+def page_crops(count: int, seed: int):
+    """The choice page set cut into crops once (the cut does not depend on the model)."""
+    from workbench.core.data.pages import page_set
+    from workbench.core.recognition.images import load_grey
+    from workbench.core.recognition.segmentation import split_digits
+
+    return [(page, split_digits(load_grey(page.jpeg))) for page in page_set(count, seed)]
+
+
+def page_rows_exact(net, count: int, seed: int = PAGE_CHOICE_SEED) -> float:
+    """Share of the choice page set's rows read exactly (every digit, in order)."""
+    import torch
+
+    from workbench.core.data.pages import score_rows
+
+    device = next(net.parameters()).device
+    exact = total = 0
+    for page, crops in page_crops(count, seed):
+        digits = []
+        if crops:
+            batch = torch.from_numpy(np.stack([c.image for c in crops])).unsqueeze(1)
+            with torch.inference_mode():
+                digits = net.eval()(batch.to(device)).argmax(1).cpu().tolist()
+        rows = score_rows(page, [c.box for c in crops], digits)
+        exact, total = exact + sum(rows), total + len(rows)
+    return exact / max(total, 1)
+
+
+def non_mnist_by_source(net, count: int, seed: int) -> dict[str, float]:
+    """Accuracy per source (pen, square, lowres, font-hand, font-print) of a torch network."""
+    import torch
+
+    from workbench.core.data.nonmnist import accuracy_by
+
+    images, labels, styles = non_mnist(count, seed)
+    device = next(net.parameters()).device
+    with torch.inference_mode():
+        logits = net.eval()(torch.from_numpy(images).unsqueeze(1).to(device))
+    correct = logits.argmax(1).cpu().numpy() == labels
+    return {name: round(acc, 4) for name, (acc, _) in accuracy_by(styles, correct).items()}
+
+
 def load_training(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray]:
     from workbench.core.data.mnist import load_split
 
@@ -166,10 +232,11 @@ def ablation(args: argparse.Namespace) -> None:
     if unknown:
         raise SystemExit(f"unknown recipes {unknown}; choose from {', '.join(RECIPES)}")
     images, labels = load_training(args)
+    extra = stroked(args)
     rows = []
     for name in names:
         config = recipe_config(args, RECIPES[name])
-        ended, to_99 = run_training(config, images, labels, name)
+        ended, to_99 = run_training(config, images, labels, name, extra)
         final = ended.history["epochs"][-1]
         rows.append(
             {
@@ -177,9 +244,14 @@ def ablation(args: argparse.Namespace) -> None:
                 "strengths": config.strengths,
                 "epochs": config.epochs,
                 "val_accuracy": final["val_accuracy"],
+                "stroked": args.stroked,
                 "non_mnist_accuracy": non_mnist_accuracy(
                     ended.network, args.non_mnist, CHOICE_SEED
                 ),
+                "non_mnist_by_source": non_mnist_by_source(
+                    ended.network, args.non_mnist, CHOICE_SEED
+                ),
+                "page_rows_exact": page_rows_exact(ended.network, args.pages),
                 "seconds": ended.seconds,
                 "seconds_to_99": to_99,
                 "temperature": ended.history.get("calibration", {}).get("temperature"),
@@ -190,12 +262,13 @@ def ablation(args: argparse.Namespace) -> None:
 
     print(f"\nablation: {args.epochs} epochs each, non-MNIST set of {args.non_mnist}, seed 7")
     print(f"non-MNIST set: {json.dumps(identity(args.non_mnist, CHOICE_SEED))}")
-    print(f"{'recipe':<10} {'MNIST val':>10} {'non-MNIST':>10} {'seconds':>8}")
+    print(f"{'recipe':<10} {'MNIST val':>10} {'non-MNIST':>10} {'pages':>8} {'seconds':>8}")
     for row in rows:
         val = row["val_accuracy"]
         print(
             f"{row['recipe']:<10} {'-' if val is None else f'{val:.2%}':>10} "
-            f"{row['non_mnist_accuracy']:>10.2%} {row['seconds']:>8.1f}"
+            f"{row['non_mnist_accuracy']:>10.2%} {row['page_rows_exact']:>8.1%} "
+            f"{row['seconds']:>8.1f}  {row['non_mnist_by_source']}"
         )
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "ablation.json").write_text(json.dumps(rows, indent=1, allow_nan=False) + "\n")
@@ -209,7 +282,7 @@ def shipped(args: argparse.Namespace) -> None:
 
     images, labels = load_training(args)
     config = recipe_config(args, chosen_strengths(args))
-    ended, to_99 = run_training(config, images, labels, "shipped")
+    ended, to_99 = run_training(config, images, labels, "shipped", stroked(args))
     reported = non_mnist_accuracy(ended.network, args.non_mnist, REPORT_SEED)
     args.out.mkdir(parents=True, exist_ok=True)
     onnx_path = args.out / "lenet5.onnx"

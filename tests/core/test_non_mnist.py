@@ -181,3 +181,21 @@ def test_bad_requests_say_what_is_wrong():
     with pytest.raises(ValueError, match="source"):
         nonmnist.glyph(3, "crayon", np.random.default_rng(0))
     assert nonmnist.non_mnist_set(0).images.shape == (0, 28, 28)
+
+
+def test_stroked_training_digits_are_mnist_form_and_apart_from_the_validation_set():
+    seed = 7  # the non-MNIST choice set's seed
+    images, labels = nonmnist.stroked_training_set(60, seed=seed)
+    again, _ = nonmnist.stroked_training_set(60, seed=seed)
+    assert images.shape == (60, 28, 28) and images.dtype == np.uint8
+    assert np.array_equal(images, again)
+    assert labels.tolist() == [i % 10 for i in range(60)]
+    assert all(image.max() == 255 for image in images)  # every digit drawn, strongest stroke full
+    for image in images:  # MNIST's 20-px box
+        rows, cols = np.flatnonzero(image.max(axis=1)), np.flatnonzero(image.max(axis=0))
+        assert max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1 <= 20
+    # the same seed as a validation set never draws the same digit
+    validation = nonmnist.non_mnist_set(60, seed, fonts=False).images
+    assert not np.allclose(images / 255.0, validation, atol=0.1)
+    with pytest.raises(ValueError, match="count"):
+        nonmnist.stroked_training_set(-1, seed=1)

@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from workbench.core.data import pages, pen_digits
 from workbench.core.paths import SHIPPED_MODEL
@@ -124,6 +125,49 @@ def test_touching_digits_are_two_and_a_broken_digit_is_one():
         x += w - 4 if index == 0 else w + 40  # the 3 runs into the 0
     crops = split_digits(1.0 - 0.8 * canvas)
     assert len(crops) == 5
+
+
+def test_a_wide_two_stays_one_digit_beside_touching_neighbours():
+    """A 2 wider than tall is one digit; a pair that touches at a thin neck is still cut."""
+    rng = np.random.default_rng(5)
+    height = 80
+    def drawn(digit: int, width: float) -> np.ndarray:
+        glyph = Image.fromarray(pen_digits.pen_digit(digit, height, rng, pen=7))
+        return np.asarray(glyph.resize((int(width), glyph.height), Image.Resampling.BILINEAR))
+
+    digits = [drawn(d, 0.55 * height) for d in (4, 3, 0, 6, 8, 4)]  # writers' usual width
+    wide = drawn(2, 1.1 * height)
+    canvas = np.zeros((160, 1100), np.float32)
+    x = 30
+    for index, glyph in enumerate([digits[0], wide, *digits[1:]]):
+        h, w = glyph.shape
+        view = canvas[40 : 40 + h, x : x + w]
+        np.maximum(view, glyph, out=view)
+        x += w - 3 if index == 5 else w + 40  # the 8 runs into the last 4
+    crops = split_digits(1.0 - 0.8 * canvas)
+    assert len(crops) == 7
+    assert crops[1].box[2] >= 0.9 * wide.shape[1]  # the 2, whole
+
+
+def test_digits_under_a_narrow_shadow_are_found():
+    """A shadow band a few digits wide across a page: the paper under it is still paper."""
+    rng = np.random.default_rng(11)
+    height, width = 900, 1200
+    yy, xx = np.mgrid[:height, :width].astype(np.float32)
+    band = np.clip(1.0 - np.abs(yy - 0.3 * xx - 250) / 160.0, 0.0, 1.0) ** 0.7
+    paper = 0.85 * (1.0 - 0.5 * band)
+    coverage = np.zeros((height, width), np.float32)
+    truth = []
+    for index, digit in enumerate((0, 4, 1, 7, 6, 9, 2, 5)):
+        glyph = pen_digits.pen_digit(digit, 70, rng, pen=6)
+        h, w = glyph.shape
+        left, top = 150 + index * 110, 330 + (index % 2) * 150
+        view = coverage[top : top + h, left : left + w]
+        np.maximum(view, glyph, out=view)
+        truth.append(digit)
+    grey = paper * (1.0 - 0.8 * coverage) + rng.normal(0, 0.01, coverage.shape)
+    crops = split_digits(np.clip(grey, 0, 1).astype(np.float32))
+    assert len(crops) == len(truth)
 
 
 @pytest.mark.parametrize(

@@ -202,3 +202,20 @@ def test_weights_of_a_published_model_export_with_their_temperature(tmp_path):
         raw = net(torch.from_numpy(image).unsqueeze(1)).numpy()
     got = Predictor(tmp_path / "w.onnx", device="cpu").run_raw(image)[0]
     np.testing.assert_allclose(got, raw / 1.7, rtol=1e-4, atol=1e-5)
+
+
+def test_extra_training_images_join_the_training_part_only(pattern_data):
+    from workbench.core.data.nonmnist import stroked_training_set
+    from workbench.core.training.events import RunStarted
+
+    extra = stroked_training_set(100, seed=5)
+    config = TrainConfig(epochs=1, augment=False, **FAST)
+    plain = next(e for e in train(config, *pattern_data) if isinstance(e, RunStarted))
+    events = list(train(config, *pattern_data, extra_training=extra))
+    started = next(e for e in events if isinstance(e, RunStarted))
+    assert started.n_train == plain.n_train + 100 and started.n_val == plain.n_val == 200
+    assert events[-1].state == "finished"
+    with pytest.raises(ValueError, match="cannot be resumed"):
+        next(
+            train(config, *pattern_data, run_dir=Path("unused"), resume=True, extra_training=extra)
+        )

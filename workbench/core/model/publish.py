@@ -102,6 +102,7 @@ def _write_model(
         "training_seconds": history.get("seconds"),
         "n_train": history.get("n_train"),
         "n_val": history.get("n_val"),
+        **({"extra_training": history["extra_training"]} if "extra_training" in history else {}),
         "history": history.get("epochs", []),
         "calibration": calibration,
         "export": {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from PIL import Image
 
@@ -19,6 +21,8 @@ _SPECK_FRACTION = 0.05  # blobs smaller than this share of the largest blob are 
 _TREND_DEGREE = 2  # cubic: follows a vignette or a fall-off; far too stiff to follow a stroke
 _LOCAL_SIGN_SIDE = 600  # photos this big (both sides) hold many digits: strokes are thin
 _MIN_EXTENT = 6  # a digit spans at least this many pixels; smaller blobs alone are noise
+_FINE_PAPER_SIDE = 256  # larger photos get a paper estimate that follows shadows (_paper)
+_MIN_PAPER_SIDE = 64  # … made on an image at least this big
 
 
 def ink_from_grey(grey: np.ndarray) -> np.ndarray:
@@ -49,9 +53,11 @@ def ink_from_grey(grey: np.ndarray) -> np.ndarray:
     # window (a quarter of the tiny image at most) is wider than any stroke, and narrow
     # enough to follow a shadow's edge.
     envelope = ndimage.grey_closing if sign < 0 else ndimage.grey_opening
-    window = max(3, min(max(tiny.shape) // 2, 15) | 1)
-    background = trend + envelope(tiny - trend, size=window, mode="nearest")
-    background = _upsample(background, grey.shape)
+    background = _paper(grey, trend, sign) if max(grey.shape) > _FINE_PAPER_SIDE else None
+    if background is None:
+        window = max(3, min(max(tiny.shape) // 2, 15) | 1)
+        background = trend + envelope(tiny - trend, size=window, mode="nearest")
+        background = _upsample(background, grey.shape)
     # Dark ink: relative to the local paper brightness, so a dim corner's ink counts as much as
     # a lit one's. Light ink: against the room above the board (1 - board); a division by a
     # dark board would give the darkest part four or five times the contrast of the rest.
@@ -103,6 +109,49 @@ def to_mnist(ink: np.ndarray) -> np.ndarray | None:
     out = np.zeros((MNIST_SIZE, MNIST_SIZE), dtype=np.float32)
     out[top : top + new_h, left : left + new_w] = small
     return out
+
+
+def _paper(grey: np.ndarray, trend: np.ndarray, sign: int) -> np.ndarray | None:
+    """The paper's brightness under the strokes, fine enough to follow a shadow's edge.
+
+    The envelope on the far side of the ink (a closing for dark ink) with a window three
+    stroke widths wide, taken where a stroke is about 1.5 px: strokes vanish, shadows wider
+    than that stay. None when no stroke width can be measured.
+    """
+    from scipy import ndimage  # not at import: scipy slows the window's start
+
+    width = _stroke_width(grey, trend, sign)
+    if width is None:
+        return None
+    scale = min(1.0, max(_MIN_PAPER_SIDE / max(grey.shape), 1.5 / width))
+    medium = _downsample(grey, max(8, round(max(grey.shape) * scale)))
+    envelope = ndimage.grey_closing if sign < 0 else ndimage.grey_opening
+    window = max(3, math.ceil(3.0 * width * medium.shape[0] / grey.shape[0]) | 1)
+    flat = medium - _upsample(trend, medium.shape)
+    paper = ndimage.uniform_filter(envelope(flat, size=window, mode="nearest"), window)
+    return _upsample(paper, grey.shape) + _upsample(trend, grey.shape)
+
+
+def _stroke_width(grey: np.ndarray, trend: np.ndarray, sign: int) -> float | None:
+    """Typical stroke width in pixels: four times the mean distance to the paper inside each
+    stroke blob, the lower third over blobs (a shadow is one blob, the strokes are many)."""
+    from scipy import ndimage  # not at import: scipy slows the window's start
+
+    sample = _downsample(grey, 512)
+    factor = max(grey.shape) / max(sample.shape)
+    ink = sign * (sample - _upsample(trend, sample.shape))
+    ink -= float(np.median(ink))
+    mask = ink > max(4.0 * _robust_sigma(ink), 0.5 * float(np.percentile(ink, 99.5)))
+    labels, count = ndimage.label(mask)
+    if count == 0:
+        return None
+    distance = ndimage.distance_transform_edt(mask)
+    index = np.arange(1, count + 1)
+    sizes = ndimage.sum_labels(mask, labels, index)
+    means = ndimage.mean(distance, labels, index)[sizes >= 4]
+    if means.size == 0:
+        return None
+    return max(1.0, 4.0 * float(np.percentile(means, 33)) * factor)
 
 
 def _lighting_trend(tiny: np.ndarray) -> np.ndarray:

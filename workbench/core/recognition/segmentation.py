@@ -19,6 +19,8 @@ WORK_PIXELS = 2_000_000  # larger photos are reduced before the ink is extracted
 MAX_PIECES = 4000  # beyond this many blobs, only the largest are considered
 MIN_DIGIT_PIXELS = 8  # no digit is shorter than this: a page of dust has no digits
 WIDE = 1.6  # a box this many times wider than the typical digit holds touching digits
+SQUAT = 1.15  # … but one less wide than this many digit heights may be one wide digit (a 2) …
+VALLEY = 0.7  # … unless its column profile dips under this share of its typical column
 
 
 @dataclass(frozen=True)
@@ -219,13 +221,16 @@ def split_touching(labels: np.ndarray, groups: list[_Group], ref_height: float) 
         if group.width < WIDE * typical or group.width < 0.9 * ref_height or parts < 2:
             out.append(group)
             continue
-        out += _cut(labels, group, min(parts, 4))
+        out += _cut(labels, group, min(parts, 4), group.width < SQUAT * ref_height)
     return out
 
 
-def _cut(labels: np.ndarray, group: _Group, parts: int) -> list[_Group]:
+def _cut(labels: np.ndarray, group: _Group, parts: int, squat: bool) -> list[_Group]:
+    """`group` in `parts` at its profile's valleys; a `squat` box (one wide digit, perhaps)
+    only where each valley is clear: under VALLEY of the typical column's ink."""
     members = np.isin(labels[group.y0 : group.y1, group.x0 : group.x1], group.labels)
     profile = np.convolve(members.sum(axis=0).astype(float), np.ones(3) / 3, mode="same")
+    typical = float(np.median(profile[profile > 0])) if profile.any() else 0.0
     width = group.width
     cuts = []
     for k in range(1, parts):
@@ -235,6 +240,8 @@ def _cut(labels: np.ndarray, group: _Group, parts: int) -> list[_Group]:
         if hi <= lo:
             return [group]
         cuts.append(lo + int(np.argmin(profile[lo:hi])))
+    if squat and any(profile[c] > VALLEY * typical for c in cuts):
+        return [group]
     pieces = []
     for left, right in zip([0, *cuts], [*cuts, width], strict=True):
         rows = np.flatnonzero(members[:, left:right].any(axis=1))

@@ -44,14 +44,19 @@ class TrainingData:
     y_val: torch.Tensor
 
     @classmethod
-    def split(cls, images: np.ndarray, labels: np.ndarray, config: TrainConfig, device: str):
+    def split(cls, images, labels, config: TrainConfig, device: str, extra=None):
+        """`extra` (images, labels) joins the training part only, never the validation split."""
         train_idx, val_idx = split_indices(len(images), config.val_size, config.seed)
         if config.train_size is not None:  # a seeded subset of the training part, never of val
             train_idx = subset_indices(train_idx, config.train_size, config.seed)
         images, labels = np.asarray(images, dtype=np.uint8), np.asarray(labels, dtype=np.int64)
+        x_train, y_train = images[train_idx], labels[train_idx]
+        if extra is not None:
+            x_train = np.concatenate([x_train, np.asarray(extra[0], dtype=np.uint8)])
+            y_train = np.concatenate([y_train, np.asarray(extra[1], dtype=np.int64)])
         return cls(
-            torch.tensor(images[train_idx], device=device),
-            torch.tensor(labels[train_idx], device=device),
+            torch.tensor(x_train, device=device),
+            torch.tensor(y_train, device=device),
             torch.tensor(images[val_idx], device=device),
             torch.tensor(labels[val_idx], device=device),
         )
@@ -293,13 +298,17 @@ def train(
     run_dir: str | Path | None = None,
     resume: bool = False,
     extra_history: dict[str, Any] | None = None,
+    extra_training: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Iterator[Any]:
     """Train a network on uint8 images [N, 28, 28] and labels [N], yielding events.
 
     With `run_dir`, a checkpoint per epoch and `history.json` are written there atomically;
-    `resume=True` continues the run in `run_dir` from its last checkpoint.
+    `resume=True` continues the run in `run_dir` from its last checkpoint. `extra_training`
+    (images, labels) is added to the training part (not validation); a resume cannot check it.
     """
     config.validate()
+    if resume and extra_training is not None:
+        raise ValueError("a run with extra training images cannot be resumed")
     device = resolve_device(config.device)
     if config.threads:
         torch.set_num_threads(config.threads)
@@ -309,7 +318,7 @@ def train(
     identity = training_identity(images, labels)
     if resume:  # refuses (ResumeRefused) what would not continue the run as recorded
         history = continue_history(run_dir, config, identity, len(images))
-    data = TrainingData.split(images, labels, config, device)
+    data = TrainingData.split(images, labels, config, device, extra_training)
     n_train, n_val = len(data.x_train), len(data.x_val)
     net = build_network(spec, config.seed, config.init, config.init_constant)
     net = net.to(device, memory_format=memory_layout(device))
