@@ -17,6 +17,7 @@ from workbench.core.training.curve import CurveData
 # Okabe–Ito: told apart by colour-blind readers, and on a projector.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
 TRAINING, VALIDATION = "#0072B2", "#D55E00"
+EMPTY_EPOCHS = 5  # the epoch axis before any run: the default recipe's length
 TRAINING_LIGHT = "#80b4da"  # the smoothed batch curve, drawn under the epoch means
 END_COLOURS = {"diverged": "#C00000", "stalled": "#B8860B", "stopped": "#666666"}
 MIN_LOSS = 1e-4  # the loss axis is logarithmic
@@ -135,6 +136,20 @@ class _LossAxis(pg.AxisItem):
         return [f"{10.0**v * scale:g}" for v in values]
 
 
+class _EpochAxis(pg.AxisItem):
+    """Whole epochs only: no 0.2, 0.4 … before a run or when one or two epochs are shown."""
+
+    def tickValues(self, minVal, maxVal, size):
+        levels = [
+            (spacing, [v for v in values if float(v).is_integer()])
+            for spacing, values in super().tickValues(minVal, maxVal, size)
+            if spacing >= 1
+        ]
+        if levels:
+            return levels
+        return [(1.0, [float(v) for v in range(math.ceil(minVal), math.floor(maxVal) + 1)])]
+
+
 def _swatch(colour: str, mark: str) -> str:
     return f"<span style='color:{colour}; font-weight:bold'>{mark}</span>"
 
@@ -164,12 +179,18 @@ class CurvesPanel(QWidget):
         self.title = QLabel()
         self.title.setWordWrap(True)
         self.title.setStyleSheet("font-size: 12pt; padding: 2px 4px;")
-        self.loss_plot = pg.PlotWidget(background="w", axisItems={"left": _LossAxis("left")})
-        self.accuracy_plot = pg.PlotWidget(background="w")
+        self.loss_plot = pg.PlotWidget(
+            background="w", axisItems={"left": _LossAxis("left"), "bottom": _EpochAxis("bottom")}
+        )
+        self.accuracy_plot = pg.PlotWidget(
+            background="w", axisItems={"bottom": _EpochAxis("bottom")}
+        )
         _style_plot(self.loss_plot, "Loss", "cross-entropy loss (log scale)")
         _style_plot(self.accuracy_plot, "Accuracy", "accuracy (%)")
         self.loss_plot.getPlotItem().setLogMode(y=True)
         self.accuracy_plot.setYRange(0, 100, padding=0)  # percent, also before the first run
+        for plot in (self.loss_plot, self.accuracy_plot):
+            plot.setXRange(0, EMPTY_EPOCHS, padding=0.02)  # whole epochs before the first run
         self.loss_plot.getPlotItem().getAxis("left").enableAutoSIPrefix(False)  # no "(x0.001)"
         self.target_line = pg.InfiniteLine(
             pos=TARGET_ACCURACY,
@@ -240,7 +261,11 @@ class CurvesPanel(QWidget):
         self.title.setVisible(bool(title))
         for plot in (self.loss_plot, self.accuracy_plot):
             item = plot.getPlotItem()
-            if epochs:
+            if not runs:  # an empty frame: whole epochs, percent
+                item.setXRange(0, EMPTY_EPOCHS, padding=0.02)
+                if plot is self.accuracy_plot:
+                    item.setYRange(0, 100, padding=0)
+            elif epochs:
                 item.setXRange(0, epochs, padding=0.02)
                 item.enableAutoRange(axis="y")
             else:
