@@ -21,8 +21,9 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=40)
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--save", type=Path, default=None, help="write failing pages here")
+    parser.add_argument("--model", type=Path, default=paths.SHIPPED_MODEL, help="ONNX model")
     args = parser.parse_args()
-    predictor = Predictor(paths.SHIPPED_MODEL, device="cpu")
+    predictor = Predictor(args.model, device="cpu")
     start = time.perf_counter()
     pages = page_set(args.count, args.seed)
     made = time.perf_counter() - start

@@ -162,3 +162,22 @@ def test_bad_arguments_are_refused(predictor):
         occlusion_map(np.zeros((2, 28, 28), np.float32), predictor)
     with pytest.raises(ValueError):
         occlusion_map(np.zeros((28, 28), np.float32), predictor, patch=0)
+
+
+@pytest.mark.parametrize(
+    ("probability", "decimals", "text"),
+    [
+        (0.98, 0, "98 %"),
+        (0.9996, 0, "> 99 %"),
+        (0.9996, 1, "> 99.9 %"),
+        (1.0, 0, "100 %"),
+        (0.004, 0, "< 1 %"),
+        (0.0, 0, "0 %"),
+        (0.5, 1, "50.0 %"),
+    ],
+)
+def test_percent_text_never_rounds_doubt_away(probability, decimals, text):
+    from workbench.core.recognition.reading import percent_text, reading_text
+
+    assert percent_text(probability, decimals) == text
+    assert reading_text(7, probability) == f"7 · {percent_text(probability)}"

@@ -97,3 +97,22 @@ def test_hidden_view_renders_when_shown(qtbot, predictor):
     view.show()
     qtbot.waitExposed(view)
     assert view.sections["conv1"].values is not None
+
+
+def test_presentation_size_floats_the_dock_with_maps_three_times_larger(window, qtbot, draw_digit):
+    view = window.feature_view
+    assert not view.presentation_box.isVisibleTo(view)  # nothing to present before an input
+    draw_digit(window.draw_view.canvas, 7)
+    assert view.presentation_box.isVisibleTo(view)
+    grid = view.sections["conv1"].body
+    grid.resize(2000, grid.heightForWidth(2000))  # room enough: the largest tiles show
+    usual = grid.tile_side()
+    view.presentation_box.setChecked(True)
+    assert window.feature_dock.isFloating()
+    grid.resize(2000, grid.heightForWidth(2000))
+    assert grid.tile_side() == pytest.approx(3 * usual)
+    assert grid.tile_side() >= 300  # a 28×28 map about 300 px: readable on a projector
+    view.presentation_box.setChecked(False)
+    assert not window.feature_dock.isFloating()
+    grid.resize(2000, grid.heightForWidth(2000))
+    assert grid.tile_side() == pytest.approx(usual)

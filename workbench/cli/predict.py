@@ -27,7 +27,7 @@ def add_parser(sub) -> None:
 
 def command(args: argparse.Namespace) -> int:
     from workbench.core.recognition.images import ImageLoadError, load_grey
-    from workbench.core.recognition.reading import read_digits
+    from workbench.core.recognition.reading import percent_text, read_digits
 
     if args.top < 1 or args.top > 10:
         say("error: --top must be between 1 and 10")
@@ -58,6 +58,6 @@ def command(args: argparse.Namespace) -> int:
             text = " ".join(str(r.top[0][0]) for r in readings) or "(no digit)"
             print(f"{path}: {text}")
             for r in readings:
-                guesses = ", ".join(f"{d} {p:.1%}" for d, p in r.top)
+                guesses = ", ".join(f"{d} {percent_text(p, 1)}" for d, p in r.top)
                 print(f"  box {r.box}: {guesses}")
     return status

@@ -41,13 +41,22 @@ def first_paint_seconds(runs: int = 3) -> dict[str, Any]:
         with tempfile.TemporaryDirectory() as home:
             env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "WORKBENCH_HOME": home}
             start = time.time()
-            done = subprocess.run([sys.executable, "-c", _FIRST_PAINT], env=env, check=True,
-                                  capture_output=True, text=True, timeout=120)
+            done = subprocess.run(
+                [sys.executable, "-c", _FIRST_PAINT],
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
             painted, torch_line = done.stdout.split()[:2]
             times.append(float(painted) - start)
             torch_loaded |= torch_line == "True"
-    return {"first_paint_seconds": min(times), "first_paint_runs": times,
-            "torch_imported_at_start": torch_loaded}
+    return {
+        "first_paint_seconds": min(times),
+        "first_paint_runs": times,
+        "torch_imported_at_start": torch_loaded,
+    }
 
 
 def training_stall(data_dir: Path, epochs: int = 1) -> dict[str, Any]:
@@ -88,8 +97,12 @@ def training_stall(data_dir: Path, epochs: int = 1) -> dict[str, Any]:
                 os.environ.pop("WORKBENCH_HOME", None)
             else:
                 os.environ["WORKBENCH_HOME"] = home
-    return {"worst_stall_ms": probe.worst_ms, "stalls_over_50ms": probe.stalls,
-            "p99_gap_ms": probe.percentile_ms(99), "training_seconds": seconds}
+    return {
+        "worst_stall_ms": probe.worst_ms,
+        "stalls_over_50ms": probe.stalls,
+        "p99_gap_ms": probe.percentile_ms(99),
+        "training_seconds": seconds,
+    }
 
 
 def bench_window(data_dir: Path) -> dict[str, Any]:

@@ -40,3 +40,21 @@ def read_digits(grey: np.ndarray, predictor: DigitPredictor, top: int = 2) -> li
     return [
         DigitReading(crop.box, crop.image, best) for crop, best in zip(crops, ranked, strict=True)
     ]
+
+
+def percent_text(probability: float, decimals: int = 0) -> str:
+    """A probability as a person reads it: `98 %`; never a rounded `100 %` or `0 %` for what
+    is not certain (`> 99 %`, `< 1 %`)."""
+    value = 100.0 * float(probability)
+    step = 10.0**-decimals
+    shown = round(value, decimals)
+    if shown >= 100.0 and value < 100.0:
+        return f"> {100.0 - step:.{decimals}f} %"
+    if shown <= 0.0 and value > 0.0:
+        return f"< {step:.{decimals}f} %"
+    return f"{shown:.{decimals}f} %"
+
+
+def reading_text(digit: int, probability: float) -> str:
+    """One reading as the photo's box labels, the strip and `predict` write it: `7 · 98 %`."""
+    return f"{digit} · {percent_text(probability)}"

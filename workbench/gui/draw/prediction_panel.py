@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.core.recognition.reading import percent_text
 from workbench.gui.widgets.qt_numpy import qimage_from_grey, qimage_from_rgb
 
 ACCENT = QColor(33, 102, 172)
@@ -79,7 +80,7 @@ class TopTwoBars(QWidget):
             painter.drawText(
                 QRectF(track.right() + 4, y, value_w - 4, row_h),
                 Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                f"{probability:.1%}" if probability < 0.9995 else "100%",
+                percent_text(probability, 1),
             )
         painter.end()
 
@@ -265,14 +266,15 @@ class PredictionPanel(QWidget):
             self._state = "sure"
             self.big.setText(str(digit))
             self._colour_big(ACCENT)
-            self.verdict_label.setText(f"a {digit} ({probability:.0%} sure)")
+            self.verdict_label.setText(f"a {digit} ({percent_text(probability)} sure)")
         else:
             self._state = "unsure"
             self.big.setText("?")
             self._colour_big(UNSURE)
             alternative = f" or {top[1][0]}" if len(top) > 1 else ""
             self.verdict_label.setText(
-                f"not sure: maybe {digit}{alternative} (only {probability:.0%} for {digit})"
+                f"not sure: maybe {digit}{alternative} "
+                f"(only {percent_text(probability)} for {digit})"
             )
         self.bars.set_top(top, sure=self._state == "sure")
 

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.core.recognition.predictor import Prediction
+from workbench.core.recognition.reading import percent_text
 from workbench.gui.widgets.qt_numpy import qimage_from_grey
 
 TILE = 56  # 28×28 pixels shown twice as large
@@ -114,10 +115,12 @@ class Gallery(QWidget):
                     Qt.TransformationMode.FastTransformation,
                 )
             )
-            item = QListWidgetItem(QIcon(pixmap), f"{d1}: {p1:.0%}\n{d2}: {p2:.0%}")
+            label = f"{d1}: {percent_text(p1)}\n{d2}: {percent_text(p2)}"
+            item = QListWidgetItem(QIcon(pixmap), label)
             item.setData(INDEX_ROLE, index)
             item.setToolTip(
-                f"test image #{index}: {d1} ({p1:.1%}), then {d2} ({p2:.1%})"
+                f"test image #{index}: {d1} ({percent_text(p1, 1)}), "
+                f"then {d2} ({percent_text(p2, 1)})"
                 "\nclick to make it the current input"
             )
             item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter)

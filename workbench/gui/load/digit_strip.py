@@ -7,6 +7,7 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from workbench.core.recognition.page import PageDigit
+from workbench.core.recognition.reading import reading_text
 from workbench.gui.widgets.qt_numpy import qimage_from_grey
 
 TILE = 84  # 3× the 28×28 input
@@ -94,18 +95,13 @@ class DigitStrip(QWidget):
             text = QRectF(rect.left() - GAP / 2, rect.bottom() + 2, TILE + GAP, 20)
             painter.setPen(QColor(20, 20, 30))
             painter.setFont(big)
-            first = _reading(*digit.top[0]) if digit.top else "–"
+            first = reading_text(*digit.top[0]) if digit.top else "–"
             painter.drawText(text, Qt.AlignmentFlag.AlignCenter, first)
             if len(digit.top) > 1:
                 painter.setFont(small)
                 painter.setPen(QColor(100, 100, 110))
-                second = f"2nd: {_reading(*digit.top[1])}"  # the runner-up
+                second = f"2nd: {reading_text(*digit.top[1])}"  # the runner-up
                 painter.drawText(
                     text.translated(QPointF(0, 18)), Qt.AlignmentFlag.AlignCenter, second
                 )
         painter.end()
-
-
-def _reading(digit: int, probability: float) -> str:
-    """One reading as the photo's box labels write it: `7 · 98 %`."""
-    return f"{digit} · {probability:.0%}".replace("%", " %")

@@ -7,6 +7,7 @@ from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from workbench.core.recognition.page import PageDigit
+from workbench.core.recognition.reading import reading_text
 
 SURE = QColor(20, 140, 70)
 UNSURE = QColor(215, 120, 20)
@@ -213,7 +214,7 @@ def box_labels(digit: PageDigit) -> list[str]:
     if not digit.top:
         return ["no ink" if digit.image is None else "?"]
     first, p_first = digit.top[0]
-    return [f"{first} · {p_first:.0%}".replace("%", " %"), str(first)]
+    return [reading_text(first, p_first), str(first)]
 
 
 def hover_text(digit: PageDigit) -> str:
@@ -221,8 +222,7 @@ def hover_text(digit: PageDigit) -> str:
     if not digit.top:
         return "no ink in this box" if digit.image is None else "not read yet"
     first, p_first = digit.top[0]
-    text = f"{first} · {p_first:.0%}".replace("%", " %")
+    text = reading_text(first, p_first)
     if len(digit.top) > 1:
-        second, p_second = digit.top[1]
-        text += f"   runner-up {second} · {p_second:.0%}".replace("%", " %")
+        text += f"   runner-up {reading_text(*digit.top[1])}"
     return text

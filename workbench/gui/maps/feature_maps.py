@@ -6,7 +6,15 @@ from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDockWidget,
+    QFrame,
+    QLabel,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from workbench.core.colours import GREYS, VIRIDIS, grid_shape, layer_scale
 from workbench.core.model.anatomy import INPUT_DESCRIPTION, OUTPUT_DESCRIPTION, describe_layer
@@ -25,6 +33,7 @@ __all__ = [
     "layer_infos",
 ]
 
+PRESENTATION_ZOOM = 3  # maps about 100 px become about 300 px: a projector's size
 EMPTY_TEXT = "Draw or load a digit to see every layer's activations."
 
 
@@ -83,8 +92,20 @@ class LayerSection(QFrame):
         else:
             self.body = UnitBars(info.shape[0])
         layout.addWidget(self.body)
+        self._font_points = self.font().pointSizeF()
         self.values: np.ndarray | None = None
         self.scale = (0.0, 1.0, VIRIDIS)
+
+    def set_zoom(self, zoom: int) -> None:
+        """Maps `zoom` times larger (at most), unit bars taller: presentation size."""
+        if isinstance(self.body, MapGrid):
+            self.body.set_zoom(zoom)
+        else:
+            self.body.setMinimumHeight(self.body.base_height * zoom)
+        for label in self.findChildren(QLabel):
+            font = label.font()
+            font.setPointSizeF(self._font_points * (1.5 if zoom > 1 else 1.0))
+            label.setFont(font)
 
     def set_values(self, values: np.ndarray | None) -> None:
         self.values = values
@@ -127,6 +148,13 @@ class FeatureMapsView(QWidget):
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.hint.setStyleSheet("color: #666; font-size: 11pt; padding: 24px;")
         outer.addWidget(self.hint, 1)
+        self.presentation_box = QCheckBox(f"Presentation size ({PRESENTATION_ZOOM}× maps)")
+        self.presentation_box.setToolTip(
+            "Maps large enough to read on a projector, in a window of their own"
+        )
+        self.presentation_box.toggled.connect(self._on_presentation_toggled)
+        self.presentation_box.setVisible(False)
+        outer.addWidget(self.presentation_box)
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
         self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -156,6 +184,7 @@ class FeatureMapsView(QWidget):
                 )
             self._layout.insertWidget(self._layout.count() - 1, section)
             self.sections[info.name] = section
+        self._apply_zoom()
         self._detail_target = None
         if self._detail is not None:
             self._detail.hide()
@@ -192,6 +221,7 @@ class FeatureMapsView(QWidget):
         empty = image is None or prediction is None
         self.hint.setVisible(empty)
         self.scroll.setVisible(not empty)
+        self.presentation_box.setVisible(not empty)
         if image is None or prediction is None:
             for section in self.sections.values():
                 section.set_values(None)
@@ -212,6 +242,24 @@ class FeatureMapsView(QWidget):
             image, prediction = self._pending
             self._pending = None
             self._render(image, prediction)
+
+    def _on_presentation_toggled(self, checked: bool) -> None:
+        """Bigger maps; in the window's dock, the dock floats at most of the screen's size
+        (and docks again when switched off)."""
+        self._apply_zoom()
+        dock = self.parentWidget()
+        if not isinstance(dock, QDockWidget):
+            return
+        dock.setFloating(checked)
+        if checked:
+            screen = dock.screen().availableGeometry()
+            dock.resize(int(screen.width() * 0.6), int(screen.height() * 0.9))
+            dock.move(screen.center() - dock.rect().center())
+
+    def _apply_zoom(self) -> None:
+        zoom = PRESENTATION_ZOOM if self.presentation_box.isChecked() else 1
+        for section in self.sections.values():
+            section.set_zoom(zoom)
 
     def _on_grid_tile_clicked(self, name: str, index: int) -> None:
         self._detail_target = (name, index)

@@ -36,7 +36,8 @@ class MapGrid(QWidget):
         super().__init__(parent)
         self._count, self._h, self._w = count, height, width
         self._rows, self._cols = grid_shape(count)
-        self._max_tile = min(108.0, 12.0 * max(height, width))
+        self._base_tile = min(108.0, 12.0 * max(height, width))
+        self._max_tile = self._base_tile
         self._image = QImage()
         self._maps: np.ndarray | None = None
         sp = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
@@ -47,6 +48,15 @@ class MapGrid(QWidget):
 
     def tile_count(self) -> int:
         return self._count
+
+    def set_zoom(self, zoom: float) -> None:
+        """Tiles up to `zoom` times their usual largest size (presentation size)."""
+        self._max_tile = self._base_tile * zoom
+        self.updateGeometry()
+        self.update()
+
+    def tile_side(self) -> float:
+        return self._tile_side()
 
     def grid(self) -> tuple[int, int]:
         return self._rows, self._cols
@@ -153,7 +163,8 @@ class UnitBars(QWidget):
         self._labels = labels
         self._values: np.ndarray | None = None
         self._low, self._high, self._lut = 0.0, 1.0, VIRIDIS
-        self.setMinimumHeight(BAR_HEIGHT + (18 if labels else 0))
+        self.base_height = BAR_HEIGHT + (18 if labels else 0)
+        self.setMinimumHeight(self.base_height)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.setMouseTracking(True)
 
