@@ -170,6 +170,31 @@ def test_digits_under_a_narrow_shadow_are_found():
     assert len(crops) == len(truth)
 
 
+def test_a_lone_line_far_taller_than_the_digits_is_no_one():
+    """A margin rule or the sheet's edge, two and a half digits tall: not read as a 1."""
+    rng = np.random.default_rng(4)
+    canvas = np.zeros((500, 900), np.float32)
+    for index, digit in enumerate((3, 1, 4, 1, 5)):
+        glyph = pen_digits.pen_digit(digit, 80, rng, pen=7)
+        h, w = glyph.shape
+        view = canvas[200 : 200 + h, 150 + index * 120 : 150 + index * 120 + w]
+        np.maximum(view, glyph, out=view)
+    canvas[20:420, 60:66] = 1.0  # a straight line 400 px tall
+    crops = split_digits(1.0 - 0.8 * canvas)
+    assert [c.box[0] >= 140 for c in crops] == [True] * 5
+
+
+@pytest.mark.parametrize("seed", [19, 22])
+def test_grid_lines_cut_short_by_the_photo_edges_are_not_digits(seed):
+    """Tilted squared paper: the lines through the photo's corners are short pieces, not 1s."""
+    rng = np.random.default_rng(seed)
+    page = pages.make_page(rng, "squared", pages.page_fonts(), (1700, 1170), 1, (8, 8))
+    crops = split_digits(load_grey(page.jpeg))
+    assert len(crops) == 8
+    for x, y, w, h in (c.box for c in crops):  # none at the photo's edges
+        assert x > 0 and y > 0 and x + w < 1700 and y + h < 1170
+
+
 @pytest.mark.parametrize(
     "name",
     ["blank", "ruled-only", "all-ink", "specks", "strip", "column", "cut-by-edge"],

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from workbench.cli.common import EXIT_FAILED, EXIT_OK, EXIT_UNUSABLE, add_model, say
 from workbench.core import paths
-from workbench.core.report.document import SECTIONS
+from workbench.core.report.sections import SECTIONS
 
 
 def add_report_parser(subparsers) -> argparse.ArgumentParser:

@@ -11,6 +11,7 @@ LINE_SHARE = 0.4  # a line runs across at least this share of the image
 _MARGIN = 2  # px beyond the line's edges where a crossing stroke shows
 _THINNESS = 40  # a line is at least this many times longer than it is thick
 _MIN_SIDE = 150  # smaller images hold no ruling worth the name
+_CORNER_LENGTH = 20  # px: a line cut this short by a corner of the photo still counts
 
 
 def ruled_lines(mask: np.ndarray) -> np.ndarray | None:
@@ -93,13 +94,15 @@ def _line_pixels(
     # How far each line runs inside the image: a tilted line cut short by a corner still counts.
     length = np.minimum(_inside_length(mask.shape, angle, low + np.arange(counts.size)), chord)
     long_enough = length >= max(_MIN_SIDE / 2, 0.1 * chord)
-    core = (counts >= LINE_SHARE * length) & long_enough
+    # A line through a corner of the photo is short inside it: almost all ink along it.
+    corner = ~long_enough & (length >= _CORNER_LENGTH) & (counts >= 0.8 * length)
+    core = ((counts >= LINE_SHARE * length) & long_enough) | corner
     if not core.any():
         return None
     # Each line: its core bins grown by the faint (anti-aliased) bins on either side.
     # Lines across (the other way on squared paper) add a floor to every bin: edges rise above it.
     floor = float(np.median(counts / np.maximum(length, 1.0)))
-    edge = (counts >= (floor + 0.15) * length) & long_enough
+    edge = (counts >= (floor + 0.15) * length) & (long_enough | corner)
     in_band = np.zeros(counts.size, dtype=bool)
     for start in np.flatnonzero(core & ~np.r_[False, core[:-1]]):
         lo = start
@@ -108,7 +111,8 @@ def _line_pixels(
         hi = start
         while hi + 1 < counts.size and (core[hi + 1] or edge[hi + 1]):
             hi += 1
-        if (hi - lo + 1) * _THINNESS <= length[start]:  # a digit's stroke is never this thin
+        # a digit's stroke is never this thin; a line cut short by a corner is judged on the page
+        if (hi - lo + 1) * _THINNESS <= max(length[start], 0.5 * chord):
             in_band[lo : hi + 1] = True
     if np.count_nonzero(in_band & ~np.r_[False, in_band[:-1]]) < 2:
         return None  # ruled paper has many lines; one long stroke is more likely a digit's

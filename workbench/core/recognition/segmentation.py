@@ -19,6 +19,7 @@ WORK_PIXELS = 2_000_000  # larger photos are reduced before the ink is extracted
 MAX_PIECES = 4000  # beyond this many blobs, only the largest are considered
 MIN_DIGIT_PIXELS = 8  # no digit is shorter than this: a page of dust has no digits
 WIDE = 1.6  # a box this many times wider than the typical digit holds touching digits
+LINE_HEIGHT = 2.2  # a thin stroke this many digit heights tall is a line on the paper
 SQUAT = 1.15  # … but one less wide than this many digit heights may be one wide digit (a 2) …
 VALLEY = 0.7  # … unless its column profile dips under this share of its typical column
 
@@ -128,15 +129,20 @@ def _find_groups(ink: np.ndarray) -> tuple[np.ndarray, int, list[_Group]]:
     ]
     groups = _merge_pieces(pieces, ref_height)
     least = max(0.4 * ref_height, MIN_DIGIT_PIXELS / factor)  # dashes, dots, stray marks
-    groups = [g for g in groups if g.height >= least]
+    groups = [g for g in groups if g.height >= least and not _line_like(g, ref_height)]
     groups = split_touching(labels, groups, ref_height)
     return labels, factor, _reading_order(groups)
+
+
+def _line_like(group: _Group, ref_height: float) -> bool:
+    """A thin stroke far taller than the digits: a rule or a grid line, not a 1."""
+    return group.height > LINE_HEIGHT * ref_height and group.width < 0.25 * group.height
 
 
 def _reference_height(heights: list[int]) -> float:
     """A digit's height from the tallest pieces, so that fragments cannot pull it down."""
     values = np.asarray(heights, dtype=np.float64)
-    tall = values[values >= 0.5 * np.percentile(values, 90)]
+    tall = values[values >= 0.5 * np.percentile(values, 75)]
     return float(np.median(tall))
 
 
