@@ -23,6 +23,8 @@ _LOCAL_SIGN_SIDE = 600  # photos this big (both sides) hold many digits: strokes
 _MIN_EXTENT = 6  # a digit spans at least this many pixels; smaller blobs alone are noise
 _FINE_PAPER_SIDE = 256  # larger photos get a paper estimate that follows shadows (_paper)
 _MIN_PAPER_SIDE = 64  # … made on an image at least this big
+_MIN_BLOB = 25  # px (on a 512-px copy): smaller blobs are the noisy fringe of a stroke
+_FINE_STROKES = 40  # strokes thinner than 1/40 of the photo's side: a page, not one digit
 
 
 def ink_from_grey(grey: np.ndarray) -> np.ndarray:
@@ -116,12 +118,13 @@ def _paper(grey: np.ndarray, trend: np.ndarray, sign: int) -> np.ndarray | None:
 
     The envelope on the far side of the ink (a closing for dark ink) with a window three
     stroke widths wide, taken where a stroke is about 1.5 px: strokes vanish, shadows wider
-    than that stay. None when no stroke width can be measured.
+    than that stay. None when no stroke width can be measured, or when strokes are so wide
+    (a digit filling the photo) that the coarse estimate already follows the light.
     """
     from scipy import ndimage  # not at import: scipy slows the window's start
 
     width = _stroke_width(grey, trend, sign)
-    if width is None:
+    if width is None or width > max(grey.shape) / _FINE_STROKES:
         return None
     scale = min(1.0, max(_MIN_PAPER_SIDE / max(grey.shape), 1.5 / width))
     medium = _downsample(grey, max(8, round(max(grey.shape) * scale)))
@@ -134,7 +137,7 @@ def _paper(grey: np.ndarray, trend: np.ndarray, sign: int) -> np.ndarray | None:
 
 def _stroke_width(grey: np.ndarray, trend: np.ndarray, sign: int) -> float | None:
     """Typical stroke width in pixels: four times the mean distance to the paper inside each
-    stroke blob, the lower third over blobs (a shadow is one blob, the strokes are many)."""
+    stroke blob, the median over blobs (a shadow is one blob, the strokes are many)."""
     from scipy import ndimage  # not at import: scipy slows the window's start
 
     sample = _downsample(grey, 512)
@@ -142,16 +145,17 @@ def _stroke_width(grey: np.ndarray, trend: np.ndarray, sign: int) -> float | Non
     ink = sign * (sample - _upsample(trend, sample.shape))
     ink -= float(np.median(ink))
     mask = ink > max(4.0 * _robust_sigma(ink), 0.5 * float(np.percentile(ink, 99.5)))
+    mask = ndimage.binary_closing(mask, iterations=2)  # a blocky or broken stroke stays whole
     labels, count = ndimage.label(mask)
     if count == 0:
         return None
     distance = ndimage.distance_transform_edt(mask)
     index = np.arange(1, count + 1)
     sizes = ndimage.sum_labels(mask, labels, index)
-    means = ndimage.mean(distance, labels, index)[sizes >= 4]
+    means = ndimage.mean(distance, labels, index)[sizes >= _MIN_BLOB]  # not the noisy fringe
     if means.size == 0:
         return None
-    return max(1.0, 4.0 * float(np.percentile(means, 33)) * factor)
+    return max(1.0, 4.0 * float(np.percentile(means, 50)) * factor)
 
 
 def _lighting_trend(tiny: np.ndarray) -> np.ndarray:
