@@ -194,3 +194,27 @@ def test_grey_png_with_a_transparent_grey_level(tmp_path):
     image.paste(90, (0, 0, 4, 8))
     grey = load_grey(_save(image, tmp_path / "trns.png", transparency=0))
     assert grey[4, 6] == pytest.approx(1.0) and grey[4, 1] == pytest.approx(90 / 255, abs=1e-3)
+
+
+def test_a_colour_jpeg_reads_as_its_luminance():
+    """JPEGs are decoded to their luminance channel directly (fast); it is ITU-R 601 luma."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from workbench.core.recognition.images import load_grey
+
+    colours = np.zeros((64, 96, 3), np.uint8)
+    colours[:, :32] = (200, 30, 30)
+    colours[:, 32:64] = (30, 160, 40)
+    colours[:, 64:] = (20, 40, 220)
+    buffer = io.BytesIO()
+    Image.fromarray(colours).save(buffer, "JPEG", quality=95)
+    grey = load_grey(buffer.getvalue())
+    decoded = np.asarray(Image.open(io.BytesIO(buffer.getvalue())).convert("RGB"), np.float32)
+    luma = decoded @ np.array([0.299, 0.587, 0.114], np.float32) / 255.0
+    assert grey.shape == (64, 96)
+    assert np.abs(grey[:, 4:28] - luma[:, 4:28]).max() < 0.02  # away from the colour edges
+    assert np.abs(grey[:, 36:60] - luma[:, 36:60]).max() < 0.02
+    assert np.abs(grey[:, 68:92] - luma[:, 68:92]).max() < 0.02

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import math
+import threading
 from pathlib import Path
 
 from workbench.cli.common import (
@@ -26,6 +28,9 @@ def add_parser(sub) -> None:
 
 
 def command(args: argparse.Namespace) -> int:
+    # scipy's import (a third of a second, most of it Python) overlaps the model's loading and
+    # the image's decoding (C code that lets the other thread run).
+    threading.Thread(target=importlib.import_module, args=("scipy.ndimage",), daemon=True).start()
     from workbench.core.recognition.images import ImageLoadError, load_grey
     from workbench.core.recognition.reading import percent_text, read_digits
 

@@ -48,6 +48,10 @@ def load_grey(source: str | os.PathLike | bytes) -> np.ndarray:
                 if width == 0 or height == 0:
                     raise ImageLoadError(f"{name}: the image has no pixels")
                 image.seek(0)
+                if image.format == "JPEG" and image.mode == "RGB":
+                    # Decode the luminance alone: a JPEG stores it as such (Y = ITU-R 601, the
+                    # weights below), and a 12 MP photo decodes four times faster.
+                    image.draft("L", image.size)
                 image.load()
                 return grey_from_image(_upright(image))
         except ImageLoadError:
