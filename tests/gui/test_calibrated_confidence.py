@@ -12,6 +12,7 @@ from onnx import helper, numpy_helper
 
 from workbench.core.evaluation.calibration import softmax
 from workbench.core.recognition.predictor import Predictor
+from workbench.core.recognition.reading import percent_text
 from workbench.core.recognition.preprocessing import to_mnist
 
 TEMPERATURE = 3.0
@@ -62,7 +63,7 @@ def test_not_sure_and_occlusion_use_the_graphs_calibrated_probabilities(
     assert threshold <= math.floor(raw[digit] * 100)
     window.draw_view.set_threshold(threshold / 100)
     assert panel.state() == "unsure"
-    assert f"only {calibrated[digit]:.0%} for {digit}" in panel.verdict()
+    assert f"only {percent_text(calibrated[digit])} for {digit}" in panel.verdict()
     window.set_why(True)
     qtbot.waitUntil(lambda: window.last_occlusion is not None, timeout=5000)
     occlusion = window.last_occlusion

@@ -126,3 +126,19 @@ def test_the_int8_twin_is_offered_and_switches_both_ways(
     action.trigger()
     assert window.predictor.path == float_model and not action.isChecked()
     assert action.isEnabled()
+
+
+def test_about_the_shipped_model_names_its_training_data():
+    from workbench.core.paths import SHIPPED_MODEL
+    from workbench.core.recognition.predictor import Predictor
+    from workbench.gui.widgets.model_choice import describe_model
+
+    if not SHIPPED_MODEL.is_file():
+        pytest.skip(f"no shipped model at {SHIPPED_MODEL}")
+    card = Predictor(SHIPPED_MODEL, device="cpu").model_card()
+    text = describe_model(Predictor(SHIPPED_MODEL, device="cpu"))
+    mnist = card["n_train"] - card.get("extra_training", {}).get("count", 0)
+    assert f"trained on {mnist:,} MNIST images" in text
+    if card.get("extra_training"):
+        assert f"+ {card['extra_training']['count']:,} digits stroked by code" in text
+    assert f"{card['n_val']:,} held out" in text

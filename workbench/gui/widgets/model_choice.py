@@ -109,6 +109,8 @@ def describe_model(predictor) -> str:
     accuracy = (card.get("test") or {}).get("accuracy") if isinstance(card, dict) else None
     if accuracy is not None:
         lines.append(f"test accuracy {accuracy:.2%}")
+    if isinstance(card, dict) and isinstance(card.get("n_train"), int):
+        lines.append(_training_data(card))
     int8 = int8_info(predictor.metadata)
     if int8 is not None:
         float_accuracy = int8.get("float_test_accuracy")
@@ -120,3 +122,18 @@ def describe_model(predictor) -> str:
     if predictor.notice:
         lines.append(f"<i>{predictor.notice}</i>")
     return "<br>".join(lines)
+
+
+def _training_data(card: dict) -> str:
+    """`trained on 55,000 MNIST images + 10,000 digits stroked by code, 5,000 held out`."""
+    extra = card.get("extra_training") if isinstance(card.get("extra_training"), dict) else {}
+    added = extra.get("count") if isinstance(extra.get("count"), int) else 0
+    text = f"trained on {card['n_train'] - added:,} MNIST images"
+    if added:
+        text += f" + {added:,} digits stroked by code"
+    if isinstance(card.get("n_val"), int) and card["n_val"]:
+        text += f", {card['n_val']:,} held out"
+    temperature = (card.get("calibration") or {}).get("temperature")
+    if isinstance(temperature, (int, float)):
+        text += f" (calibration temperature {temperature:.2f})"
+    return text
