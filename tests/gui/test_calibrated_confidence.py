@@ -12,8 +12,8 @@ from onnx import helper, numpy_helper
 
 from workbench.core.evaluation.calibration import softmax
 from workbench.core.recognition.predictor import Predictor
-from workbench.core.recognition.reading import percent_text
 from workbench.core.recognition.preprocessing import to_mnist
+from workbench.core.recognition.reading import percent_text
 
 TEMPERATURE = 3.0
 
