@@ -111,6 +111,25 @@ def test_ruled_lines_go_and_a_crossing_stroke_stays():
     assert ruled_lines(single) is None
 
 
+def test_a_stroke_along_a_ruled_line_stays():
+    """A 7 whose bar lies on a rule, drawn with a pen no wider than the rule but far darker."""
+    rng = np.random.default_rng(1)
+    grey = np.full((600, 900), 0.85, np.float32)
+    for y in range(40, 600, 60):  # ruled lines, 2 px, light grey
+        grey[y : y + 2] -= 0.3
+    ink = np.zeros_like(grey)
+    for left in range(120, 800, 110):
+        ink[280:282, left : left + 50] = 1.0  # the bar, on the rule at y = 280
+        for y in range(282, 360):  # the stem, down to the left
+            x = left + 49 - (y - 282) // 3
+            ink[y, x : x + 2] = 1.0
+    grey = grey * (1.0 - 0.85 * ink) + rng.normal(0, 0.01, grey.shape).astype(np.float32)
+    crops = split_digits(np.clip(grey, 0, 1))
+    assert len(crops) == 7
+    lefts = [crop.box[0] for crop in crops]
+    assert lefts == [pytest.approx(x, abs=3) for x in range(120, 800, 110)]  # bars kept whole
+
+
 def test_touching_digits_are_two_and_a_broken_digit_is_one():
     rng = np.random.default_rng(8)
     height = 80
@@ -131,6 +150,7 @@ def test_a_wide_two_stays_one_digit_beside_touching_neighbours():
     """A 2 wider than tall is one digit; a pair that touches at a thin neck is still cut."""
     rng = np.random.default_rng(5)
     height = 80
+
     def drawn(digit: int, width: float) -> np.ndarray:
         glyph = Image.fromarray(pen_digits.pen_digit(digit, height, rng, pen=7))
         return np.asarray(glyph.resize((int(width), glyph.height), Image.Resampling.BILINEAR))

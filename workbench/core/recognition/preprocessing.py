@@ -21,6 +21,7 @@ _SPECK_FRACTION = 0.05  # blobs smaller than this share of the largest blob are 
 _TREND_DEGREE = 2  # cubic: follows a vignette or a fall-off; far too stiff to follow a stroke
 _LOCAL_SIGN_SIDE = 600  # photos this big (both sides) hold many digits: strokes are thin
 _MIN_EXTENT = 6  # a digit spans at least this many pixels; smaller blobs alone are noise
+_OVER_LINE = 2.0  # ink this many times a ruled line's contrast is a stroke along the line
 _FINE_PAPER_SIDE = 256  # larger photos get a paper estimate that follows shadows (_paper)
 _MIN_PAPER_SIDE = 64  # … made on an image at least this big
 _MIN_BLOB = 25  # px (on a 512-px copy): smaller blobs are the noisy fringe of a stroke
@@ -217,8 +218,9 @@ def _ink_mask(raw: np.ndarray) -> tuple[np.ndarray | None, float, float]:
     low = max(_GROW_SIGMAS * noise, 0.25 * contrast)
     high = max(_SEED_SIGMAS * noise, 0.5 * contrast)
     lines = ruled_lines(smooth > low)  # ruled or squared paper: lines are paper, not digits
-    if lines is not None:
-        smooth = np.where(lines, 0.0, smooth)
+    if lines is not None and lines.any():  # … unless far darker: a stroke along a line
+        level = float(np.median(smooth[lines]))
+        smooth = np.where(lines & (smooth < _OVER_LINE * level), 0.0, smooth)
     labels, count = ndimage.label(smooth > low, structure=np.ones((3, 3), bool))
     seeded = np.zeros(count + 1, dtype=bool)
     seeded[labels[smooth > high]] = True
