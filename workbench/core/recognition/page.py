@@ -9,6 +9,7 @@ import numpy as np
 from PIL import Image
 
 from workbench.core.recognition.preprocessing import ink_from_grey
+from workbench.core.recognition.reading import top_probability
 from workbench.core.recognition.rows import rows_of
 from workbench.core.recognition.segmentation import (
     WORK_PIXELS,
@@ -43,6 +44,7 @@ class Page:
         self.digits: list[PageDigit] = []
         self._history: list[tuple[list[PageDigit], bool, float | None]] = []
         self._ink: np.ndarray | None = None
+        self._predictor = None  # the split's judge, once `split(predictor)` gave one
         height, width = self.grey.shape
         self._scale = min(1.0, math.sqrt(WORK_PIXELS / self.grey.size))  # as split_digits does
         if self._scale < 1.0:
@@ -53,9 +55,13 @@ class Page:
 
     # -- reading --------------------------------------------------------------------------------
 
-    def split(self) -> None:
-        """The automatic split, as `workbench predict` reads the photo."""
-        self.digits = [PageDigit(c.box, c.image) for c in split_digits(self.grey)]
+    def split(self, predictor=None) -> None:
+        """The automatic split, as `workbench predict` reads the photo (with the `predictor`,
+        its second look at boxes it cannot read)."""
+        if predictor is not None:
+            self._predictor = predictor
+        judge = top_probability(self._predictor) if self._predictor is not None else None
+        self.digits = [PageDigit(c.box, c.image) for c in split_digits(self.grey, judge)]
 
     def read(self, predictor) -> None:
         """Top-2 for every digit, in one batched prediction."""

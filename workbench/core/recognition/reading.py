@@ -32,7 +32,7 @@ def read_digits(grey: np.ndarray, predictor: DigitPredictor, top: int = 2) -> li
 
     An image with no digit gives an empty list, never a guess.
     """
-    crops = split_digits(grey)
+    crops = split_digits(grey, judge=top_probability(predictor))
     if not crops:
         return []
     batch = np.stack([crop.image for crop in crops]).astype(np.float32)
@@ -40,6 +40,16 @@ def read_digits(grey: np.ndarray, predictor: DigitPredictor, top: int = 2) -> li
     return [
         DigitReading(crop.box, crop.image, best) for crop, best in zip(crops, ranked, strict=True)
     ]
+
+
+def top_probability(predictor: DigitPredictor):
+    """The `judge` of `split_digits`: crops [n, 28, 28] → the top-1 probability of each."""
+
+    def judge(images: np.ndarray) -> np.ndarray:
+        ranked = predictor.predict(np.asarray(images, dtype=np.float32)).top(1)
+        return np.array([best[0][1] for best in ranked], dtype=np.float64)
+
+    return judge
 
 
 def percent_text(probability: float, decimals: int = 0) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,6 +13,7 @@ from workbench.core.recognition.preprocessing import border_touches, ink_from_gr
 from workbench.core.recognition.rows import rows_of
 
 Box = tuple[int, int, int, int]  # x, y, w, h in image pixels
+Judge = Callable[[np.ndarray], np.ndarray]  # 28×28 crops [n, 28, 28] → top-1 probability [n]
 
 INK_LEVEL = 0.25  # ink map value that counts as a stroke when finding the pieces
 LABEL_PIXELS = 2_000_000  # larger ink maps are labelled on a block-reduced copy (speed)
@@ -21,6 +23,9 @@ MIN_DIGIT_PIXELS = 8  # no digit is shorter than this: a page of dust has no dig
 WIDE = 1.6  # a box this many times wider than the typical digit holds touching digits
 LINE_HEIGHT = 2.2  # a thin stroke this many digit heights tall is a line on the paper
 SQUAT = 1.15  # … but one less wide than this many digit heights may be one wide digit (a 2) …
+SECOND_LOOK = 1.2  # a box this many typical widths wide that the network cannot read …
+UNSURE = 0.9  # … with this probability is cut in two if it reads both halves …
+SURE_HALVES = 0.9  # … with at least this
 VALLEY = 0.7  # … unless its column profile dips under this share of its typical column
 
 
@@ -50,8 +55,12 @@ class _Group:
         return self.x1 - self.x0
 
 
-def split_digits(grey: np.ndarray) -> list[DigitCrop]:
-    """Every digit in a grey image (any polarity and light) as a 28×28 crop, in reading order."""
+def split_digits(grey: np.ndarray, judge: Judge | None = None) -> list[DigitCrop]:
+    """Every digit in a grey image (any polarity and light) as a 28×28 crop, in reading order.
+
+    With `judge` (28×28 crops → the network's top-1 probability for each), a box a little wide
+    for one digit that the network cannot read with confidence gets a second look (`_second_look`).
+    """
     grey = np.asarray(grey, dtype=np.float32)
     height, width = grey.shape
     work_scale = min(1.0, math.sqrt(WORK_PIXELS / grey.size))
@@ -60,14 +69,47 @@ def split_digits(grey: np.ndarray) -> list[DigitCrop]:
         grey = np.asarray(Image.fromarray(grey).resize(size, Image.Resampling.BOX))
     ink = ink_from_grey(grey)
     labels, factor, groups = _find_groups(ink)
-    crops = []
-    for group in groups:
-        region, mask = _member_region(labels, group, factor, ink.shape)
-        image = crop_to_mnist(ink, region, mask)
-        if image is not None:
-            box = _to_pixels(group, factor, ink.shape)
-            crops.append(DigitCrop(_rescale(box, 1.0 / work_scale, (height, width)), image))
-    return crops
+    found = [(g, image) for g in groups if (image := _image(ink, labels, g, factor)) is not None]
+    if judge is not None and len(found) > 1:
+        found = _second_look(ink, labels, factor, found, judge)
+    return [
+        DigitCrop(_rescale(_to_pixels(g, factor, ink.shape), 1.0 / work_scale, (height, width)), im)
+        for g, im in found
+    ]
+
+
+def _image(ink: np.ndarray, labels: np.ndarray, group: _Group, factor: int) -> np.ndarray | None:
+    region, mask = _member_region(labels, group, factor, ink.shape)
+    return crop_to_mnist(ink, region, mask)
+
+
+def _second_look(
+    ink: np.ndarray,
+    labels: np.ndarray,
+    factor: int,
+    found: list[tuple[_Group, np.ndarray]],
+    judge: Judge,
+) -> list[tuple[_Group, np.ndarray]]:
+    """Two digits that overlap make a box too narrow for the width rule (a 1 run into a 9):
+    a box SECOND_LOOK times the typical width that the network reads with less than UNSURE is
+    cut at its column profile's valley, if it reads both halves with at least SURE_HALVES."""
+    ref = float(np.median([g.height for g, _ in found]))
+    typical = float(np.median([g.width for g, _ in found if g.height >= 0.6 * ref]))
+    wide = [i for i, (g, _) in enumerate(found) if not g.cut and g.width >= SECOND_LOOK * typical]
+    if not wide:
+        return found
+    sure = judge(np.stack([found[i][1] for i in wide]))
+    out: list[list[tuple[_Group, np.ndarray]]] = [[pair] for pair in found]
+    for i, whole in zip(wide, sure, strict=True):
+        if whole >= UNSURE:
+            continue
+        halves = _cut(labels, found[i][0], 2, squat=False)
+        images = [_image(ink, labels, half, factor) for half in halves]
+        if len(halves) != 2 or any(image is None for image in images):
+            continue
+        if float(np.min(judge(np.stack(images)))) >= max(SURE_HALVES, whole):
+            out[i] = list(zip(halves, images, strict=True))
+    return [pair for pairs in out for pair in pairs]
 
 
 def find_digit_boxes(ink: np.ndarray) -> list[Box]:

@@ -39,11 +39,11 @@ def sample_title(path: Path) -> str:
     return path.stem.replace("-", " ").replace("_", " ").capitalize()
 
 
-def _read_page(source, name: str) -> Page:
+def _read_page(source, name: str, predictor=None) -> Page:
     """Background job: read the file (or take the pixels) and split it, as `workbench predict`."""
     grey = load_grey(source) if isinstance(source, (str, Path, bytes)) else source
     page = Page(grey, name)
-    page.split()
+    page.split(predictor)
     return page
 
 
@@ -188,14 +188,14 @@ class LoadView(QWidget):
     def open_path(self, path: str | Path) -> bool:
         """Read and split an image file in the background; False while another is loading."""
         path = Path(path)
-        return self._start(lambda: _read_page(path, path.name))
+        return self._start(lambda: _read_page(path, path.name, self._predictor))
 
     def open_qimage(self, image: QImage, name: str = "pasted image") -> bool:
         grey = grey_from_qimage(image)
-        return self._start(lambda: _read_page(grey, name))
+        return self._start(lambda: _read_page(grey, name, self._predictor))
 
     def open_grey(self, grey: np.ndarray, name: str) -> bool:
-        return self._start(lambda: _read_page(np.asarray(grey, np.float32), name))
+        return self._start(lambda: _read_page(np.asarray(grey, np.float32), name, self._predictor))
 
     def is_loading(self) -> bool:
         return self._jobs.is_busy()
