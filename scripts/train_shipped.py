@@ -153,15 +153,20 @@ def non_mnist(count: int, seed: int):
     return non_mnist_set(count, seed)
 
 
-def non_mnist_accuracy(net, count: int, seed: int) -> float:
-    """Top-1 accuracy of a torch network on the non-MNIST set of this size and seed."""
+def non_mnist_correct(net, count: int, seed: int) -> tuple[np.ndarray, list[str]]:
+    """Which digits of the non-MNIST set of this size and seed a torch network reads right."""
     import torch
 
-    images, labels, _ = non_mnist(count, seed)
+    images, labels, styles = non_mnist(count, seed)
     device = next(net.parameters()).device
     with torch.inference_mode():
         logits = net.eval()(torch.from_numpy(images).unsqueeze(1).to(device))
-    return float((logits.argmax(1).cpu().numpy() == labels).mean())
+    return logits.argmax(1).cpu().numpy() == labels, styles
+
+
+def non_mnist_accuracy(net, count: int, seed: int) -> float:
+    """Top-1 accuracy of a torch network on the non-MNIST set of this size and seed."""
+    return float(non_mnist_correct(net, count, seed)[0].mean())
 
 
 def stroked(args: argparse.Namespace):
@@ -206,15 +211,9 @@ def page_rows_exact(net, count: int, seed: int = PAGE_CHOICE_SEED) -> float:
 
 def non_mnist_by_source(net, count: int, seed: int) -> dict[str, float]:
     """Accuracy per source (pen, square, lowres, font-hand, font-print) of a torch network."""
-    import torch
-
     from workbench.core.data.nonmnist import accuracy_by
 
-    images, labels, styles = non_mnist(count, seed)
-    device = next(net.parameters()).device
-    with torch.inference_mode():
-        logits = net.eval()(torch.from_numpy(images).unsqueeze(1).to(device))
-    correct = logits.argmax(1).cpu().numpy() == labels
+    correct, styles = non_mnist_correct(net, count, seed)
     return {name: round(acc, 4) for name, (acc, _) in accuracy_by(styles, correct).items()}
 
 
