@@ -57,7 +57,8 @@ class TopTwoBars(QWidget):
         font.setBold(True)
         painter.setFont(font)
         row_h = self.height() / 2
-        label_w, value_w = 26, 62
+        label_w = 26
+        value_w = painter.fontMetrics().horizontalAdvance("> 99.9 %") + 10  # the widest value
         for row in range(2):
             y = row * row_h
             track = QRectF(
