@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from workbench.core.recognition.page import PageDigit
@@ -82,6 +82,8 @@ class DigitStrip(QWidget):
         big.setBold(True)
         small = QFont(painter.font())
         small.setPointSizeF(9)
+        snug = QFont(big)  # the reading when "> 99 %" makes it wider than its tile
+        snug.setPointSizeF(10)
         for index, (digit, image) in enumerate(zip(self._digits, self._images, strict=True)):
             rect = self.tile_rect(index)
             painter.fillRect(rect, QColor(0, 0, 0))
@@ -94,8 +96,9 @@ class DigitStrip(QWidget):
             painter.drawRect(rect.adjusted(-1, -1, 1, 1))
             text = QRectF(rect.left() - GAP / 2, rect.bottom() + 2, TILE + GAP, 20)
             painter.setPen(QColor(20, 20, 30))
-            painter.setFont(big)
             first = reading_text(*digit.top[0]) if digit.top else "–"
+            fits = QFontMetricsF(big).horizontalAdvance(first) <= text.width() - 6
+            painter.setFont(big if fits else snug)
             painter.drawText(text, Qt.AlignmentFlag.AlignCenter, first)
             if len(digit.top) > 1:
                 painter.setFont(small)

@@ -128,6 +128,17 @@ class PhotoView(QWidget):
         self._scaled = QPixmap()
         super().resizeEvent(event)
 
+    def _room_right(self, index: int, box: QRectF) -> float:
+        """Where the next box to the right in the same row begins (the tag stops short of it)."""
+        lefts = [
+            other.left()
+            for j, digit in enumerate(self._digits)
+            if j != index
+            and (other := self.box_rect(digit.box)).left() > box.left()
+            and _overlap_rows(box, other)
+        ]
+        return min(lefts, default=float("inf"))
+
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
         painter.fillRect(self.rect(), QColor(225, 226, 230))
@@ -162,7 +173,9 @@ class PhotoView(QWidget):
             painter.setPen(QPen(colour, 3 if index in self._selected else 2))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRect(box)
-            room = box.width() * 1.8 + 8  # the tag may reach past a narrow box (a '1')
+            room = min(  # the tag may reach past a narrow box (a '1'), not over the next one
+                box.width() * 1.8 + 8, self._room_right(index, box) - box.left() - 2
+            )
             label = next(
                 (text for text in box_labels(digit) if metrics.horizontalAdvance(text) + 8 <= room),
                 box_labels(digit)[-1],
@@ -207,6 +220,10 @@ class PhotoView(QWidget):
                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                 text,
             )
+
+
+def _overlap_rows(a: QRectF, b: QRectF) -> bool:
+    return min(a.bottom(), b.bottom()) - max(a.top(), b.top()) > 0
 
 
 def box_labels(digit: PageDigit) -> list[str]:
