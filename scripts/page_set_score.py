@@ -11,9 +11,8 @@ from pathlib import Path
 
 from workbench.core import paths
 from workbench.core.data.pages import page_set, score_rows
-from workbench.core.recognition.images import load_grey
 from workbench.core.recognition.predictor import Predictor
-from workbench.core.recognition.reading import read_digits
+from workbench.core.recognition.reading import read_photo
 
 
 def main() -> None:
@@ -31,7 +30,7 @@ def main() -> None:
     reading = 0.0
     for index, page in enumerate(pages):
         start = time.perf_counter()
-        readings = read_digits(load_grey(page.jpeg), predictor, top=1)
+        readings = read_photo(page.jpeg, predictor, top=1)
         reading += time.perf_counter() - start
         rows = score_rows(page, [r.box for r in readings], [r.top[0][0] for r in readings])
         exact += sum(rows)

@@ -1,7 +1,7 @@
 """Single digits through the `predict` path: MNIST test PNGs and the non-MNIST set, read_digits.
 
-Every MNIST test image is encoded as a PNG (as saved to a file), decoded by `load_grey` and read
-by `read_digits` with the shipped model, exactly as `workbench predict` does. A digit counts as
+Every MNIST test image is encoded as a PNG (as saved to a file) and read by `read_photo` with
+the shipped model, exactly as `workbench predict` does. A digit counts as
 right when exactly one digit comes back and it is the label. The non-MNIST set is the synthetic
 corpus of `core.data.synth` (through `to_mnist(ink_from_grey(...))`, as test_non_mnist, and
 through `read_digits`). Needs WORKBENCH_DATA (or --data-dir) pointing at MNIST.
@@ -22,10 +22,9 @@ from PIL import Image
 from workbench.core import paths
 from workbench.core.data import synth
 from workbench.core.data.mnist import load_split
-from workbench.core.recognition.images import load_grey
 from workbench.core.recognition.predictor import Predictor
 from workbench.core.recognition.preprocessing import ink_from_grey, to_mnist
-from workbench.core.recognition.reading import read_digits
+from workbench.core.recognition.reading import read_digits, read_photo
 
 
 def _png(image: np.ndarray) -> bytes:
@@ -44,7 +43,7 @@ def mnist_figure(predictor, folder, limit: int | None, save: Path | None) -> dic
         data = _png(image)
         if save is not None:
             (save / f"{index:05d}_{label}.png").write_bytes(data)
-        readings = read_digits(load_grey(data), predictor, top=1)
+        readings = read_photo(data, predictor, top=1)
         if len(readings) != 1:
             counts_wrong += 1
         elif readings[0].top[0][0] == int(label):

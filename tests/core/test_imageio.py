@@ -218,3 +218,61 @@ def test_a_colour_jpeg_reads_as_its_luminance():
     assert np.abs(grey[:, 4:28] - luma[:, 4:28]).max() < 0.02  # away from the colour edges
     assert np.abs(grey[:, 36:60] - luma[:, 36:60]).max() < 0.02
     assert np.abs(grey[:, 68:92] - luma[:, 68:92]).max() < 0.02
+
+
+@pytest.mark.parametrize("orientation", [1, 6])
+def test_a_big_jpeg_decodes_smaller_but_keeps_its_own_size(tmp_path, orientation):
+    """`load_photo(at_least=…)` lets the decoder scale a big JPEG down (1/2 here: 1/4 would go
+    below the pixels asked for); the photo still reports the size as displayed."""
+    from workbench.core.recognition.images import load_photo
+
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    image = _marked("RGB", (3000, 2000)).resize((3000, 2000))
+    image.paste((0, 0, 0), (0, 0, 300, 300))
+    path = _save(image, tmp_path / "page.jpg", exif=exif, quality=90)
+    full = load_photo(path)
+    small = load_photo(path, at_least=1_000_000)
+    displayed = (3000, 2000) if orientation == 1 else (2000, 3000)
+    assert full.size == small.size == displayed
+    assert full.grey.shape == displayed[::-1]
+    assert small.grey.shape == (displayed[1] // 2, displayed[0] // 2)
+    assert small.grey.size >= 1_000_000
+    corner = (
+        (slice(0, 100), slice(0, 100)) if orientation == 1 else (slice(0, 100), slice(-100, None))
+    )
+    assert small.grey[corner].max() < 0.2  # the mark is where it is displayed
+    assert load_photo(_save(_marked("L", (64, 48)), tmp_path / "a.png"), at_least=100).size == (
+        64,
+        48,
+    )
+
+
+def test_boxes_of_a_smaller_decode_are_in_the_files_pixels(tmp_path):
+    """`read_photo` reads a big JPEG from its reduced decode; the boxes still land on the digits
+    in the file's own pixels (a 6 MP page of three printed digits)."""
+    from PIL import ImageDraw, ImageFont
+
+    from workbench.core import paths
+    from workbench.core.data import synth
+    from workbench.core.recognition.predictor import Predictor
+    from workbench.core.recognition.reading import read_digits, read_photo
+
+    fonts = synth.available_fonts()
+    if not fonts:
+        pytest.skip("no TrueType font here")
+    page = Image.new("L", (3000, 2000), 235)
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.truetype(fonts[0], 400)
+    lefts = (400, 1300, 2200)
+    for left, digit in zip(lefts, "274", strict=True):
+        draw.text((left, 700), digit, fill=20, font=font)
+    path = _save(page, tmp_path / "page.jpg", quality=90)
+    predictor = Predictor(paths.SHIPPED_MODEL)
+    readings = read_photo(path, predictor)
+    assert [r.top[0][0] for r in readings] == [2, 7, 4]
+    full = read_digits(load_grey(path), predictor)  # the whole file decoded
+    for reading, whole, left in zip(readings, full, lefts, strict=True):
+        assert np.abs(np.subtract(reading.box, whole.box)).max() <= 2
+        x, y, w, h = reading.box
+        assert left <= x <= left + 100 and 700 <= y <= 850 and w > 150 and h > 250

@@ -11,7 +11,7 @@ from PIL import Image
 from workbench.core.data import pages, pen_digits
 from workbench.core.paths import SHIPPED_MODEL
 from workbench.core.recognition.images import load_grey
-from workbench.core.recognition.reading import read_digits
+from workbench.core.recognition.reading import read_photo
 from workbench.core.recognition.rows import rows_of
 from workbench.core.recognition.ruling import ruled_lines
 from workbench.core.recognition.segmentation import split_digits
@@ -38,7 +38,7 @@ def test_page_set_reads_row_by_row(predictor):
     assert {p.kind for p in sample} == set(pages.KINDS)
     exact = total = 0
     for page in sample:
-        readings = read_digits(load_grey(page.jpeg), predictor, top=1)
+        readings = read_photo(page.jpeg, predictor, top=1)
         rows = pages.score_rows(page, [r.box for r in readings], [r.top[0][0] for r in readings])
         exact += sum(rows)
         total += len(rows)
@@ -257,3 +257,27 @@ def test_bad_pages_give_a_clear_answer_quickly(name):
         assert len(crops) <= 10  # dust is not a page of digits
     for crop in crops:
         assert crop.image.shape == (28, 28) and np.isfinite(crop.image).all()
+
+
+def test_predict_reads_a_page_without_importing_scipy_or_torch(tmp_path):
+    """`workbench predict` starts fast: scipy's import alone cost it a fifth of a second."""
+    import json
+    import subprocess
+    import sys
+
+    page = pages.page_set(3, seed=15)[2]
+    path = tmp_path / "page.jpg"
+    path.write_bytes(page.jpeg)
+    script = (
+        "import json, sys\nfrom workbench.cli import main\n"
+        f"code = main(['predict', '--json', {str(path)!r}])\n"
+        "print(json.dumps({'code': code, 'loaded': sorted(n for n in ('scipy', 'torch') "
+        "if n in sys.modules)}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
+    *result, status = done.stdout.strip().splitlines()
+    assert json.loads(status) == {"code": 0, "loaded": []}
+    digits = "".join(str(d["top"][0]["digit"]) for d in json.loads(result[0])["digits"])
+    assert digits == "".join("".join(map(str, row)) for row in page.rows)

@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from workbench.cli.common import EXIT_OK, EXIT_UNUSABLE, emit, say
-from workbench.core.lab.examples import EXAMPLES
-from workbench.core.lab.gradients import conv_gradients
 from workbench.core.lab.matrices import LabError, as_lists, fmt, matrix_text, parse_matrix
 from workbench.core.lab.scalar_net import FUNCTION, HALF_NOTE, LOSS, scalar_net
-from workbench.core.lab.sliding import (
-    Sliding,
-    conv2d,
-    layer_lines,
-    layer_numbers,
-    output_size,
-    pool2d,
-)
+
+if TYPE_CHECKING:
+    from workbench.core.lab.sliding import Sliding
 
 MATRIX_HELP = (
     "a matrix: JSON rows like '[[1,2],[3,4]]' or rows of numbers like '1 2; 3 4' "
@@ -130,6 +124,8 @@ def _print_walk(result: Sliding, name: str = "out") -> None:
 
 
 def _conv(args: argparse.Namespace) -> int:
+    from workbench.core.lab.sliding import conv2d
+
     x = parse_matrix(args.input, "--input")
     kernel = parse_matrix(args.kernel, "--kernel")
     result = conv2d(x, kernel, args.stride, args.padding, args.dilation)
@@ -150,6 +146,8 @@ def _conv(args: argparse.Namespace) -> int:
 
 
 def _pool(args: argparse.Namespace) -> int:
+    from workbench.core.lab.sliding import pool2d
+
     x = parse_matrix(args.input, "--input")
     result = pool2d(x, args.size, args.stride, args.mode)
     if args.json:
@@ -168,6 +166,8 @@ def _pool(args: argparse.Namespace) -> int:
 
 
 def _grad(args: argparse.Namespace) -> int:
+    from workbench.core.lab.gradients import conv_gradients
+
     x = parse_matrix(args.input, "--input")
     w = parse_matrix(args.kernel, "--kernel")
     dy = parse_matrix(args.upstream, "--upstream")
@@ -205,6 +205,8 @@ def _grad(args: argparse.Namespace) -> int:
 
 
 def _size(args: argparse.Namespace) -> int:
+    from workbench.core.lab.sliding import layer_lines, layer_numbers, output_size
+
     report = output_size(args.n, args.f, args.stride, args.padding, args.dilation)
     layer = layer_numbers(report, report, args.channels, args.filters)
     if args.json:
@@ -248,6 +250,8 @@ def _net(args: argparse.Namespace) -> int:
 
 
 def _examples(args: argparse.Namespace) -> int:
+    from workbench.core.lab.examples import EXAMPLES
+
     for example in EXAMPLES:
         quoted = " ".join(f"'{a}'" if a.startswith("[") else a for a in example.argv())
         print(f"{example.title}:\n  workbench {quoted}")

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import math
-import threading
 from pathlib import Path
 
 from workbench.cli.common import (
@@ -28,11 +26,8 @@ def add_parser(sub) -> None:
 
 
 def command(args: argparse.Namespace) -> int:
-    # scipy's import (a third of a second, most of it Python) overlaps the model's loading and
-    # the image's decoding (C code that lets the other thread run).
-    threading.Thread(target=importlib.import_module, args=("scipy.ndimage",), daemon=True).start()
-    from workbench.core.recognition.images import ImageLoadError, load_grey
-    from workbench.core.recognition.reading import percent_text, read_digits
+    from workbench.core.recognition.images import ImageLoadError
+    from workbench.core.recognition.reading import percent_text, read_photo
 
     if args.top < 1 or args.top > 10:
         say("error: --top must be between 1 and 10")
@@ -43,7 +38,7 @@ def command(args: argparse.Namespace) -> int:
     status = EXIT_OK
     for path in args.images:
         try:
-            readings = read_digits(load_grey(path), predictor, top=args.top)
+            readings = read_photo(path, predictor, top=args.top)
             if not all(math.isfinite(p) for r in readings for _, p in r.top):
                 raise ValueError(f"{path}: the model produced NaN (or an infinite value)")
         except (ImageLoadError, OSError, ValueError) as exc:

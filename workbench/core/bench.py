@@ -271,15 +271,14 @@ def bench_pages(predictor, count: int = 40, seed: int = 15) -> dict[str, Any]:
     digits for the 12-megapixel pages of 100 digits.
     """
     from workbench.core.data.pages import page_set, score_rows
-    from workbench.core.recognition.images import load_grey
-    from workbench.core.recognition.reading import read_digits
+    from workbench.core.recognition.reading import read_photo
 
     exact = rows = sheets = 0
     big_seconds = []
     pages = page_set(count, seed)
     for page in pages:
         start = time.perf_counter()
-        readings = read_digits(load_grey(page.jpeg), predictor, top=2)
+        readings = read_photo(page.jpeg, predictor, top=2)
         seconds = time.perf_counter() - start
         if page.size[0] * page.size[1] >= 10_000_000:
             big_seconds.append(seconds)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import math
 import os
 import re
 import stat
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -25,12 +27,27 @@ class ImageLoadError(ValueError):
     """The source is not an image this workbench can read; the message names the file."""
 
 
+@dataclass(frozen=True)
+class Photo:
+    """An image to read: its grey luminance (perhaps decoded at a reduced scale) and the size of
+    the image itself, as displayed, whose pixels the digits' boxes are given in."""
+
+    grey: np.ndarray  # float32 (h, w), 0 black, 1 white
+    size: tuple[int, int]  # width, height
+
+
 def load_grey(source: str | os.PathLike | bytes) -> np.ndarray:
     """Read `source` (a path or the file's bytes) as float32 (H, W) luminance, 0 black, 1 white.
 
     The image comes out as displayed: EXIF orientation applied, transparent parts on white paper,
     first frame of an animation.
     """
+    return load_photo(source).grey
+
+
+def load_photo(source: str | os.PathLike | bytes, at_least: int | None = None) -> Photo:
+    """`load_grey`, except that a JPEG larger than `at_least` pixels may be decoded at 1/2, 1/4
+    or 1/8 of its size (the decoder's own scaling, far faster), never below `at_least` pixels."""
     name, data = _read_source(source)
     if not data:
         raise ImageLoadError(f"{name}: the file is empty (0 bytes)")
@@ -48,12 +65,16 @@ def load_grey(source: str | os.PathLike | bytes) -> np.ndarray:
                 if width == 0 or height == 0:
                     raise ImageLoadError(f"{name}: the image has no pixels")
                 image.seek(0)
-                if image.format == "JPEG" and image.mode == "RGB":
+                if image.format == "JPEG" and image.mode in ("RGB", "L"):
                     # Decode the luminance alone: a JPEG stores it as such (Y = ITU-R 601, the
                     # weights below), and a 12 MP photo decodes four times faster.
-                    image.draft("L", image.size)
+                    scale = math.sqrt(min(1.0, (at_least or math.inf) / (width * height)))
+                    image.draft("L", (math.ceil(width * scale), math.ceil(height * scale)))
                 image.load()
-                return grey_from_image(_upright(image))
+                upright = _upright(image)
+                turned = upright.size != image.size
+                size = (height, width) if turned else (width, height)
+                return Photo(grey_from_image(upright), size)
         except ImageLoadError:
             raise
         except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:

@@ -7,6 +7,7 @@ import math
 import numpy as np
 from PIL import Image
 
+from workbench.core.recognition import imageops
 from workbench.core.recognition.ruling import ruled_lines
 
 MNIST_SIZE = 28
@@ -36,12 +37,10 @@ def ink_from_grey(grey: np.ndarray) -> np.ndarray:
     and departures no bigger than the sensor noise are dropped. A uniform or pure-noise image
     gives all zeros.
     """
-    from scipy import ndimage  # not at import: scipy slows the window's start
-
     grey = np.asarray(grey, dtype=np.float32)
     if grey.ndim != 2 or grey.size == 0:
         raise ValueError(f"expected a non-empty (H, W) grey image, got shape {grey.shape}")
-    tiny = ndimage.median_filter(_downsample(grey, 64), size=3, mode="nearest")
+    tiny = imageops.median3(_downsample(grey, 64))
     trend = _lighting_trend(tiny)
     sign = _ink_sign(grey - _upsample(trend, grey.shape))
     if sign != 0 and min(grey.shape) >= _LOCAL_SIGN_SIDE:
@@ -55,11 +54,11 @@ def ink_from_grey(grey: np.ndarray) -> np.ndarray:
     # closing fills dark strokes narrower than the window whatever share of it they cover. The
     # window (a quarter of the tiny image at most) is wider than any stroke, and narrow
     # enough to follow a shadow's edge.
-    envelope = ndimage.grey_closing if sign < 0 else ndimage.grey_opening
+    envelope = imageops.grey_closing if sign < 0 else imageops.grey_opening
     background = _paper(grey, trend, sign) if max(grey.shape) > _FINE_PAPER_SIDE else None
     if background is None:
         window = max(3, min(max(tiny.shape) // 2, 15) | 1)
-        background = trend + envelope(tiny - trend, size=window, mode="nearest")
+        background = trend + envelope(tiny - trend, window)
         background = _upsample(background, grey.shape)
     # Dark ink: relative to the local paper brightness, so a dim corner's ink counts as much as
     # a lit one's. Light ink: against the room above the board (1 - board); a division by a
@@ -73,7 +72,7 @@ def ink_from_grey(grey: np.ndarray) -> np.ndarray:
     if mask is None:
         return np.zeros_like(grey)
     ink = (raw - 0.5 * low) / max(0.8 * contrast - 0.5 * low, 1e-6)
-    keep = ndimage.binary_dilation(mask, iterations=1)  # keep anti-aliased edges of strokes
+    keep = imageops.dilate(mask)  # keep anti-aliased edges of strokes
     return np.where(keep, np.clip(ink, 0.0, 1.0), 0.0).astype(np.float32)
 
 
@@ -122,38 +121,34 @@ def _paper(grey: np.ndarray, trend: np.ndarray, sign: int) -> np.ndarray | None:
     than that stay. None when no stroke width can be measured, or when strokes are so wide
     (a digit filling the photo) that the coarse estimate already follows the light.
     """
-    from scipy import ndimage  # not at import: scipy slows the window's start
-
     width = _stroke_width(grey, trend, sign)
     if width is None or width > max(grey.shape) / _FINE_STROKES:
         return None
     scale = min(1.0, max(_MIN_PAPER_SIDE / max(grey.shape), 1.5 / width))
     medium = _downsample(grey, max(8, round(max(grey.shape) * scale)))
-    envelope = ndimage.grey_closing if sign < 0 else ndimage.grey_opening
+    envelope = imageops.grey_closing if sign < 0 else imageops.grey_opening
     window = max(3, math.ceil(3.0 * width * medium.shape[0] / grey.shape[0]) | 1)
     flat = medium - _upsample(trend, medium.shape)
-    paper = ndimage.uniform_filter(envelope(flat, size=window, mode="nearest"), window)
+    paper = imageops.uniform(envelope(flat, window), window)
     return _upsample(paper, grey.shape) + _upsample(trend, grey.shape)
 
 
 def _stroke_width(grey: np.ndarray, trend: np.ndarray, sign: int) -> float | None:
     """Typical stroke width in pixels: four times the mean distance to the paper inside each
     stroke blob, the median over blobs (a shadow is one blob, the strokes are many)."""
-    from scipy import ndimage  # not at import: scipy slows the window's start
-
     sample = _downsample(grey, 512)
     factor = max(grey.shape) / max(sample.shape)
     ink = sign * (sample - _upsample(trend, sample.shape))
     ink -= float(np.median(ink))
     mask = ink > max(4.0 * _robust_sigma(ink), 0.5 * float(np.percentile(ink, 99.5)))
-    mask = ndimage.binary_closing(mask, iterations=2)  # a blocky or broken stroke stays whole
-    labels, count = ndimage.label(mask)
-    if count == 0:
+    mask = imageops.close(mask, iterations=2)  # a blocky or broken stroke stays whole
+    parts = imageops.components(mask)
+    if parts.count == 0 or mask.all():
         return None
-    distance = ndimage.distance_transform_edt(mask)
-    index = np.arange(1, count + 1)
-    sizes = ndimage.sum_labels(mask, labels, index)
-    means = ndimage.mean(distance, labels, index)[sizes >= _MIN_BLOB]  # not the noisy fringe
+    distance = imageops.distance_to_background(mask)
+    sizes = np.bincount(parts.labels.ravel(), minlength=parts.count + 1)[1:]
+    sums = np.bincount(parts.labels.ravel(), weights=distance.ravel(), minlength=parts.count + 1)
+    means = (sums[1:] / np.maximum(sizes, 1))[sizes >= _MIN_BLOB]  # not the noisy fringe
     if means.size == 0:
         return None
     return max(1.0, 4.0 * float(np.percentile(means, 50)) * factor)
@@ -205,9 +200,7 @@ def _ink_sign(residual: np.ndarray, decisive: float = 1.0) -> int:
 
 def _ink_mask(raw: np.ndarray) -> tuple[np.ndarray | None, float, float]:
     """Hysteresis mask of the strokes, the ink contrast, and the low (growing) threshold."""
-    from scipy import ndimage  # not at import: scipy slows the window's start
-
-    smooth = ndimage.gaussian_filter(raw, 1.0)  # averages sensor noise, keeps 2-px strokes
+    smooth = imageops.gaussian(raw, 1.0)  # averages sensor noise, keeps 2-px strokes
     noise = _robust_sigma(smooth[:: _stride(smooth), :: _stride(smooth)])
     seeds = smooth > max(_SEED_SIGMAS * noise, MIN_CONTRAST)
     if not seeds.any():
@@ -221,7 +214,8 @@ def _ink_mask(raw: np.ndarray) -> tuple[np.ndarray | None, float, float]:
     if lines is not None and lines.any():  # … unless far darker: a stroke along a line
         level = float(np.median(smooth[lines]))
         smooth = np.where(lines & (smooth < _OVER_LINE * level), 0.0, smooth)
-    labels, count = ndimage.label(smooth > low, structure=np.ones((3, 3), bool))
+    parts = imageops.components(smooth > low, diagonal=True)
+    labels, count = parts.labels, parts.count
     seeded = np.zeros(count + 1, dtype=bool)
     seeded[labels[smooth > high]] = True
     seeded[0] = False
@@ -234,7 +228,7 @@ def _ink_mask(raw: np.ndarray) -> tuple[np.ndarray | None, float, float]:
     if frames.any() and (sizes[~frames] > 0).any():
         sizes[frames] = 0
     largest = int(sizes.argmax())
-    if _extent(labels, largest) < _MIN_EXTENT:
+    if _extent(parts.boxes[largest - 1]) < _MIN_EXTENT:
         return None, 0.0, 0.0
     keep = sizes >= max(_SPECK_FRACTION * sizes[largest], 2)
     mask = keep[labels]
@@ -250,11 +244,9 @@ def border_touches(labels: np.ndarray, count: int) -> np.ndarray:
     return touches
 
 
-def _extent(labels: np.ndarray, label: int) -> int:
-    from scipy import ndimage  # not at import: scipy slows the window's start
-
-    rows, cols = ndimage.find_objects(labels)[label - 1]
-    return max(rows.stop - rows.start, cols.stop - cols.start)
+def _extent(box: np.ndarray) -> int:
+    y0, x0, y1, x1 = (int(v) for v in box)
+    return max(y1 - y0, x1 - x0)
 
 
 def _robust_sigma(values: np.ndarray) -> float:

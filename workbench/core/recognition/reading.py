@@ -7,7 +7,8 @@ from typing import Protocol
 
 import numpy as np
 
-from workbench.core.recognition.segmentation import Box, split_digits
+from workbench.core.recognition.images import load_photo
+from workbench.core.recognition.segmentation import WORK_PIXELS, Box, split_digits
 
 
 class _Prediction(Protocol):
@@ -27,12 +28,18 @@ class DigitReading:
     top: list[tuple[int, float]]  # (digit, probability), best first
 
 
-def read_digits(grey: np.ndarray, predictor: DigitPredictor, top: int = 2) -> list[DigitReading]:
-    """The digits in `grey` in reading order, each with its `top` most likely readings.
+def read_digits(
+    grey: np.ndarray,
+    predictor: DigitPredictor,
+    top: int = 2,
+    size: tuple[int, int] | None = None,
+) -> list[DigitReading]:
+    """The digits in `grey` in reading order, each with its `top` most likely readings; boxes in
+    the pixels of an image of `size` (width, height; default `grey`'s own, see `split_digits`).
 
     An image with no digit gives an empty list, never a guess.
     """
-    crops = split_digits(grey, judge=top_probability(predictor))
+    crops = split_digits(grey, judge=top_probability(predictor), size=size)
     if not crops:
         return []
     batch = np.stack([crop.image for crop in crops]).astype(np.float32)
@@ -40,6 +47,13 @@ def read_digits(grey: np.ndarray, predictor: DigitPredictor, top: int = 2) -> li
     return [
         DigitReading(crop.box, crop.image, best) for crop, best in zip(crops, ranked, strict=True)
     ]
+
+
+def read_photo(source, predictor: DigitPredictor, top: int = 2) -> list[DigitReading]:
+    """`read_digits` of an image file (a path or its bytes), boxes in the file's pixels. A big
+    JPEG is decoded no larger than the segmentation works at (`images.load_photo`)."""
+    photo = load_photo(source, at_least=WORK_PIXELS)
+    return read_digits(photo.grey, predictor, top=top, size=photo.size)
 
 
 def top_probability(predictor: DigitPredictor):

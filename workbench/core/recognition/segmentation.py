@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from workbench.core.recognition import imageops
 from workbench.core.recognition.preprocessing import border_touches, ink_from_grey, to_mnist
 from workbench.core.recognition.rows import rows_of
 
@@ -55,25 +56,31 @@ class _Group:
         return self.x1 - self.x0
 
 
-def split_digits(grey: np.ndarray, judge: Judge | None = None) -> list[DigitCrop]:
+def split_digits(
+    grey: np.ndarray, judge: Judge | None = None, size: tuple[int, int] | None = None
+) -> list[DigitCrop]:
     """Every digit in a grey image (any polarity and light) as a 28×28 crop, in reading order.
 
     With `judge` (28×28 crops → the network's top-1 probability for each), a box a little wide
     for one digit that the network cannot read with confidence gets a second look (`_second_look`).
+    Boxes are in the pixels of an image of `size` (width, height; default: `grey`'s own), for
+    a grey decoded smaller than the image (`images.load_photo`).
     """
     grey = np.asarray(grey, dtype=np.float32)
     height, width = grey.shape
+    if size is not None:
+        width, height = size
     work_scale = min(1.0, math.sqrt(WORK_PIXELS / grey.size))
     if work_scale < 1.0:
-        size = (max(1, round(width * work_scale)), max(1, round(height * work_scale)))
-        grey = np.asarray(Image.fromarray(grey).resize(size, Image.Resampling.BOX))
+        work_h, work_w = (max(1, round(side * work_scale)) for side in grey.shape)
+        grey = np.asarray(Image.fromarray(grey).resize((work_w, work_h), Image.Resampling.BOX))
     ink = ink_from_grey(grey)
     labels, factor, groups = _find_groups(ink)
     found = [(g, image) for g in groups if (image := _image(ink, labels, g, factor)) is not None]
     if judge is not None and len(found) > 1:
         found = _second_look(ink, labels, factor, found, judge)
     return [
-        DigitCrop(_rescale(_to_pixels(g, factor, ink.shape), 1.0 / work_scale, (height, width)), im)
+        DigitCrop(_rescale(_to_pixels(g, factor, ink.shape), ink.shape, (height, width)), im)
         for g, im in found
     ]
 
@@ -136,15 +143,14 @@ def crop_to_mnist(ink: np.ndarray, box: Box, mask: np.ndarray | None = None) -> 
 
 def _find_groups(ink: np.ndarray) -> tuple[np.ndarray, int, list[_Group]]:
     """Label the strokes, merge broken pieces, drop specks, sort into reading order."""
-    from scipy import ndimage  # not at import: scipy slows the window's start
-
     factor = max(1, math.ceil(math.sqrt(ink.size / LABEL_PIXELS)))
     strokes = ink > INK_LEVEL
     if factor > 1:  # block "any": keeps hairlines that an average would lose
         height, width = strokes.shape
         padded = np.pad(strokes, ((0, -height % factor), (0, -width % factor)))
         strokes = padded.reshape(padded.shape[0] // factor, factor, -1, factor).any(axis=(1, 3))
-    labels, count = ndimage.label(strokes, structure=np.ones((3, 3), dtype=bool))
+    parts = imageops.components(strokes, diagonal=True)
+    labels, count = parts.labels, parts.count
     if count == 0:
         return labels, factor, []
     areas = np.bincount(labels.ravel(), minlength=count + 1)
@@ -153,13 +159,8 @@ def _find_groups(ink: np.ndarray) -> tuple[np.ndarray, int, list[_Group]]:
         areas[frames] = 0
     areas = areas[1:]
     order = np.argsort(-areas, kind="stable")[: min(MAX_PIECES, np.count_nonzero(areas))]
-    slices = ndimage.find_objects(labels)
-    pieces = [
-        _Group(
-            slices[i][1].start, slices[i][0].start, slices[i][1].stop, slices[i][0].stop, [i + 1]
-        )
-        for i in order
-    ]
+    boxes = parts.boxes.tolist()
+    pieces = [_Group(boxes[i][1], boxes[i][0], boxes[i][3], boxes[i][2], [i + 1]) for i in order]
     areas = areas[order]
     big = areas >= 0.15 * areas[0]
     ref_area = float(np.median(areas[big]))
@@ -351,10 +352,12 @@ def _grown(mask: np.ndarray, steps: int) -> np.ndarray:
     return mask
 
 
-def _rescale(box: Box, scale: float, shape: tuple[int, int]) -> Box:
-    if scale == 1.0:
+def _rescale(box: Box, shape: tuple[int, int], image: tuple[int, int]) -> Box:
+    """A box in the pixels of an array of `shape` (h, w) → in those of the `image` (h, w)."""
+    if shape == image:
         return box
-    x0, y0 = int(box[0] * scale), int(box[1] * scale)
-    x1 = min(math.ceil((box[0] + box[2]) * scale), shape[1])
-    y1 = min(math.ceil((box[1] + box[3]) * scale), shape[0])
+    sy, sx = image[0] / shape[0], image[1] / shape[1]
+    x0, y0 = int(box[0] * sx), int(box[1] * sy)
+    x1 = min(math.ceil((box[0] + box[2]) * sx), image[1])
+    y1 = min(math.ceil((box[1] + box[3]) * sy), image[0])
     return (x0, y0, x1 - x0, y1 - y0)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from PIL import Image
 
-from workbench.core.evaluation.evaluation import EvalResult
-from workbench.core.model.anatomy import Anatomy
-from workbench.core.model.spec import ModelSpec
 from workbench.core.recognition.conversions import as_bytes
+
+if TYPE_CHECKING:  # `workbench report --help` and `predict` need none of these at start
+    from workbench.core.evaluation.evaluation import EvalResult
+    from workbench.core.model.anatomy import Anatomy
+    from workbench.core.model.spec import ModelSpec
 
 SECTIONS = ("model", "training", "evaluation", "inside", "inputs")
 SECTION_TITLES = {
