@@ -10,6 +10,7 @@ import numpy as np
 from PIL import Image
 
 from workbench.core.recognition import imageops
+from workbench.core.recognition.pieces import Group, merge_pieces, reference_height
 from workbench.core.recognition.preprocessing import border_touches, ink_from_grey, to_mnist
 from workbench.core.recognition.rows import rows_of
 
@@ -34,26 +35,6 @@ VALLEY = 0.7  # … unless its column profile dips under this share of its typic
 class DigitCrop:
     box: Box  # x, y, w, h in image pixels
     image: np.ndarray  # 28×28 float32, ink 1.0 on 0.0
-
-
-@dataclass
-class _Group:
-    """One digit: the union box of its pieces (in label pixels) and their labels."""
-
-    x0: int
-    y0: int
-    x1: int
-    y1: int
-    labels: list[int]
-    cut: bool = False  # split from touching neighbours: its pixels end at its own columns
-
-    @property
-    def height(self) -> int:
-        return self.y1 - self.y0
-
-    @property
-    def width(self) -> int:
-        return self.x1 - self.x0
 
 
 def split_digits(
@@ -85,7 +66,7 @@ def split_digits(
     ]
 
 
-def _image(ink: np.ndarray, labels: np.ndarray, group: _Group, factor: int) -> np.ndarray | None:
+def _image(ink: np.ndarray, labels: np.ndarray, group: Group, factor: int) -> np.ndarray | None:
     region, mask = _member_region(labels, group, factor, ink.shape)
     return crop_to_mnist(ink, region, mask)
 
@@ -94,9 +75,9 @@ def _second_look(
     ink: np.ndarray,
     labels: np.ndarray,
     factor: int,
-    found: list[tuple[_Group, np.ndarray]],
+    found: list[tuple[Group, np.ndarray]],
     judge: Judge,
-) -> list[tuple[_Group, np.ndarray]]:
+) -> list[tuple[Group, np.ndarray]]:
     """Two digits that overlap make a box too narrow for the width rule (a 1 run into a 9):
     a box SECOND_LOOK times the typical width that the network reads with less than UNSURE is
     cut at its column profile's valley, if it reads both halves with at least SURE_HALVES."""
@@ -106,7 +87,7 @@ def _second_look(
     if not wide:
         return found
     sure = judge(np.stack([found[i][1] for i in wide]))
-    out: list[list[tuple[_Group, np.ndarray]]] = [[pair] for pair in found]
+    out: list[list[tuple[Group, np.ndarray]]] = [[pair] for pair in found]
     for i, whole in zip(wide, sure, strict=True):
         if whole >= UNSURE:
             continue
@@ -141,7 +122,7 @@ def crop_to_mnist(ink: np.ndarray, box: Box, mask: np.ndarray | None = None) -> 
     return to_mnist(crop)
 
 
-def _find_groups(ink: np.ndarray) -> tuple[np.ndarray, int, list[_Group]]:
+def _find_groups(ink: np.ndarray) -> tuple[np.ndarray, int, list[Group]]:
     """Label the strokes, merge broken pieces, drop specks, sort into reading order."""
     factor = max(1, math.ceil(math.sqrt(ink.size / LABEL_PIXELS)))
     strokes = ink > INK_LEVEL
@@ -160,101 +141,29 @@ def _find_groups(ink: np.ndarray) -> tuple[np.ndarray, int, list[_Group]]:
     areas = areas[1:]
     order = np.argsort(-areas, kind="stable")[: min(MAX_PIECES, np.count_nonzero(areas))]
     boxes = parts.boxes.tolist()
-    pieces = [_Group(boxes[i][1], boxes[i][0], boxes[i][3], boxes[i][2], [i + 1]) for i in order]
+    pieces = [Group(boxes[i][1], boxes[i][0], boxes[i][3], boxes[i][2], [i + 1]) for i in order]
     areas = areas[order]
     big = areas >= 0.15 * areas[0]
     ref_area = float(np.median(areas[big]))
-    ref_height = _reference_height([p.height for p, b in zip(pieces, big, strict=True) if b])
+    ref_height = reference_height([p.height for p, b in zip(pieces, big, strict=True) if b])
     pieces = [
         p
         for p, area in zip(pieces, areas, strict=True)
         if area >= 0.03 * ref_area or p.height >= 0.3 * ref_height  # dust
     ]
-    groups = _merge_pieces(pieces, ref_height)
+    groups = merge_pieces(pieces, ref_height)
     least = max(0.4 * ref_height, MIN_DIGIT_PIXELS / factor)  # dashes, dots, stray marks
     groups = [g for g in groups if g.height >= least and not _line_like(g, ref_height)]
     groups = split_touching(labels, groups, ref_height)
     return labels, factor, _reading_order(groups)
 
 
-def _line_like(group: _Group, ref_height: float) -> bool:
+def _line_like(group: Group, ref_height: float) -> bool:
     """A thin stroke far taller than the digits: a rule or a grid line, not a 1."""
     return group.height > LINE_HEIGHT * ref_height and group.width < 0.25 * group.height
 
 
-def _reference_height(heights: list[int]) -> float:
-    """A digit's height from the tallest pieces, so that fragments cannot pull it down."""
-    values = np.asarray(heights, dtype=np.float64)
-    tall = values[values >= 0.5 * np.percentile(values, 75)]
-    return float(np.median(tall))
-
-
-def _merge_pieces(pieces: list[_Group], ref_height: float) -> list[_Group]:
-    """Join the pieces of one broken digit, the closest pair first.
-
-    Stacked: above one another and together digit-sized (a 5's detached bar), or nested.
-    Beside: a short piece within a small gap of another, the two no bigger than one digit (a 4
-    written in two strokes). Two full-height neighbours never merge.
-    """
-    if len(pieces) < 2:
-        return list(pieces)
-    # Only pieces within reach of one another can merge: merge each such cluster on its own,
-    # so a page of many specks costs one pass, not a pass per merge.
-    x0, y0, x1, y1 = np.array([(g.x0, g.y0, g.x1, g.y1) for g in pieces], float).T
-    reach = 0.15 * ref_height
-    near = (np.minimum(x1[:, None], x1) - np.maximum(x0[:, None], x0) > -reach) & (
-        np.maximum(y1[:, None], y1) - np.minimum(y0[:, None], y0) <= 1.35 * ref_height
-    )
-    parent = np.arange(len(pieces))
-    for i, j in np.argwhere(np.triu(near, 1)):
-        root_i, root_j = _root(parent, i), _root(parent, j)
-        parent[max(root_i, root_j)] = min(root_i, root_j)
-    roots = [_root(parent, i) for i in range(len(pieces))]
-    clusters: dict[int, list[_Group]] = {}
-    for piece, root in zip(pieces, roots, strict=True):
-        clusters.setdefault(root, []).append(piece)
-    return [g for cluster in clusters.values() for g in _merge_cluster(cluster, ref_height)]
-
-
-def _root(parent: np.ndarray, i: int) -> int:
-    while parent[i] != i:
-        parent[i] = parent[parent[i]]
-        i = parent[i]
-    return int(i)
-
-
-def _merge_cluster(groups: list[_Group], ref_height: float) -> list[_Group]:
-    while len(groups) > 1:
-        x0, y0, x1, y1 = np.array([(g.x0, g.y0, g.x1, g.y1) for g in groups], float).T
-        h, w = y1 - y0, x1 - x0
-        overlap_x = np.minimum(x1[:, None], x1) - np.maximum(x0[:, None], x0)
-        overlap_y = np.minimum(y1[:, None], y1) - np.maximum(y0[:, None], y0)
-        union_h = np.maximum(y1[:, None], y1) - np.minimum(y0[:, None], y0)
-        union_w = np.maximum(x1[:, None], x1) - np.minimum(x0[:, None], x0)
-        short = np.minimum(h[:, None], h) < 0.75 * ref_height
-        nested = union_h <= 1.1 * np.maximum(h[:, None], h)
-        above = overlap_x >= 0.5 * np.minimum(w[:, None], w)
-        stacked = above & (union_h <= 1.35 * ref_height) & (short | nested)
-        gap = np.hypot(np.maximum(-overlap_x, 0), np.maximum(-overlap_y, 0))
-        beside = (
-            short
-            & (gap <= 0.12 * ref_height)
-            & (union_h <= 1.2 * ref_height)
-            & (union_w <= 0.9 * ref_height)
-        )
-        ok = (stacked | beside) & ~np.eye(len(groups), dtype=bool)
-        if not ok.any():
-            break
-        i, j = np.unravel_index(np.argmin(np.where(ok, gap, np.inf)), ok.shape)
-        a, b = groups[i], groups[j]
-        groups[min(i, j)] = _Group(
-            min(a.x0, b.x0), min(a.y0, b.y0), max(a.x1, b.x1), max(a.y1, b.y1), a.labels + b.labels
-        )
-        del groups[max(i, j)]
-    return groups
-
-
-def split_touching(labels: np.ndarray, groups: list[_Group], ref_height: float) -> list[_Group]:
+def split_touching(labels: np.ndarray, groups: list[Group], ref_height: float) -> list[Group]:
     """Cut a box much wider than the others (digits that touch) at its column profile's valleys.
 
     One part per typical digit width it spans; each cut at the column with the least ink near
@@ -274,7 +183,7 @@ def split_touching(labels: np.ndarray, groups: list[_Group], ref_height: float) 
     return out
 
 
-def _cut(labels: np.ndarray, group: _Group, parts: int, squat: bool) -> list[_Group]:
+def _cut(labels: np.ndarray, group: Group, parts: int, squat: bool) -> list[Group]:
     """`group` in `parts` at its profile's valleys; a `squat` box (one wide digit, perhaps)
     only where each valley is clear: under VALLEY of the typical column's ink."""
     members = np.isin(labels[group.y0 : group.y1, group.x0 : group.x1], group.labels)
@@ -297,7 +206,7 @@ def _cut(labels: np.ndarray, group: _Group, parts: int, squat: bool) -> list[_Gr
         if rows.size == 0:
             continue
         pieces.append(
-            _Group(
+            Group(
                 group.x0 + left,
                 group.y0 + int(rows[0]),
                 group.x0 + right,
@@ -309,20 +218,20 @@ def _cut(labels: np.ndarray, group: _Group, parts: int, squat: bool) -> list[_Gr
     return pieces
 
 
-def _reading_order(groups: list[_Group]) -> list[_Group]:
+def _reading_order(groups: list[Group]) -> list[Group]:
     """Rows as chains of vertically overlapping boxes, top to bottom, each left to right."""
     boxes = [(g.x0, g.y0, g.width, g.height) for g in groups]
     return [groups[i] for row in rows_of(boxes) for i in row]
 
 
-def _to_pixels(group: _Group, factor: int, shape: tuple[int, int]) -> Box:
+def _to_pixels(group: Group, factor: int, shape: tuple[int, int]) -> Box:
     x0, y0 = group.x0 * factor, group.y0 * factor
     x1, y1 = min(group.x1 * factor, shape[1]), min(group.y1 * factor, shape[0])
     return (x0, y0, x1 - x0, y1 - y0)
 
 
 def _member_region(
-    labels: np.ndarray, group: _Group, factor: int, shape: tuple[int, int]
+    labels: np.ndarray, group: Group, factor: int, shape: tuple[int, int]
 ) -> tuple[Box, np.ndarray]:
     """The group's box grown a little (for anti-aliased edges) and a mask of its own pieces."""
     pad = 2 if factor == 1 else 1
@@ -334,7 +243,7 @@ def _member_region(
         mask[:, group.x1 - x0 :] = False
     if factor > 1:
         mask = mask.repeat(factor, axis=0).repeat(factor, axis=1)
-    grown = _Group(x0, y0, x0 + region.shape[1], y0 + region.shape[0], group.labels)
+    grown = Group(x0, y0, x0 + region.shape[1], y0 + region.shape[0], group.labels)
     box = _to_pixels(grown, factor, shape)
     return box, mask[: box[3], : box[2]].astype(np.float32)
 
