@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from PIL import Image
@@ -26,8 +26,10 @@ WIDE = 1.6  # a box this many times wider than the typical digit holds touching 
 LINE_HEIGHT = 2.2  # a thin stroke this many digit heights tall is a line on the paper
 SQUAT = 1.15  # … but one less wide than this many digit heights may be one wide digit (a 2) …
 SECOND_LOOK = 1.2  # a box this many typical widths wide that the network cannot read …
-UNSURE = 0.9  # … with this probability is cut in two if it reads both halves …
-SURE_HALVES = 0.9  # … with at least this
+UNSURE = 0.9  # … with this probability is cut where the network reads the parts best …
+SURE_HALVES = 0.9  # … if it reads every part with at least this (the width rule's parts) …
+SURE_PARTS = 0.97  # … or this (a box the width rule left whole: the halves of a 0 read 6 and 1)
+MAX_CUTS = 12  # the deepest valleys of a box's column profile where it may be cut
 VALLEY = 0.7  # … unless its column profile dips under this share of its typical column
 
 
@@ -78,26 +80,115 @@ def _second_look(
     found: list[tuple[Group, np.ndarray]],
     judge: Judge,
 ) -> list[tuple[Group, np.ndarray]]:
-    """Two digits that overlap make a box too narrow for the width rule (a 1 run into a 9):
-    a box SECOND_LOOK times the typical width that the network reads with less than UNSURE is
-    cut at its column profile's valley, if it reads both halves with at least SURE_HALVES."""
+    """Where the network cannot read a box, let it choose where the box is cut.
+
+    Two kinds of box are looked at again: one SECOND_LOOK typical widths wide, read with less
+    than UNSURE (two digits run into each other, too narrow for the width rule); and the parts
+    of a blob the width rule cut, when one of them reads with less than UNSURE (touching
+    digits cut in the wrong place). The blob is then cut afresh at the valleys of its column
+    profile (`_best_cuts`): the cuts whose parts the network reads best win, if it reads every
+    part surely (SURE_HALVES, SURE_PARTS) and all of them together better than before.
+    """
     ref = float(np.median([g.height for g, _ in found]))
     typical = float(np.median([g.width for g, _ in found if g.height >= 0.6 * ref]))
-    wide = [i for i, (g, _) in enumerate(found) if not g.cut and g.width >= SECOND_LOOK * typical]
-    if not wide:
-        return found
-    sure = judge(np.stack([found[i][1] for i in wide]))
-    out: list[list[tuple[Group, np.ndarray]]] = [[pair] for pair in found]
-    for i, whole in zip(wide, sure, strict=True):
-        if whole >= UNSURE:
-            continue
-        halves = _cut(labels, found[i][0], 2, squat=False)
-        images = [_image(ink, labels, half, factor) for half in halves]
-        if len(halves) != 2 or any(image is None for image in images):
-            continue
-        if float(np.min(judge(np.stack(images)))) >= max(SURE_HALVES, whole):
-            out[i] = list(zip(halves, images, strict=True))
-    return [pair for pairs in out for pair in pairs]
+    sure = judge(np.stack([image for _, image in found]))
+    units = _units(found)
+    out: list[tuple[Group, np.ndarray]] = []
+    for whole, members in units:
+        now = [found[i] for i in members]
+        wide = len(members) > 1 or whole.width >= SECOND_LOOK * typical
+        if min(sure[i] for i in members) < UNSURE and wide:
+            count = max(2, len(members))  # the width rule's count; a wide box: two digits …
+            floor = SURE_HALVES if len(members) > 1 else SURE_PARTS  # … each read surely
+            better = _best_cuts(ink, labels, factor, whole, typical, judge, count, floor)
+            before = float(np.sum(np.log([max(sure[i], 1e-6) for i in members])))
+            if better is not None and better[0] > before:
+                now = better[1]
+        out += now
+    return out
+
+
+def _units(found: list[tuple[Group, np.ndarray]]) -> list[tuple[Group, list[int]]]:
+    """The boxes as the blobs they came from: the parts the width rule cut from one blob
+    (neighbours with the same pieces) come back together as that blob."""
+    units: list[tuple[Group, list[int]]] = []
+    for i, (group, _) in enumerate(found):
+        if units and group.cut and found[units[-1][1][-1]][0].labels == group.labels:
+            whole, members = units[-1]
+            union = Group(
+                min(whole.x0, group.x0),
+                min(whole.y0, group.y0),
+                max(whole.x1, group.x1),
+                max(whole.y1, group.y1),
+                group.labels,
+            )
+            units[-1] = (union, [*members, i])
+        else:
+            units.append((replace(group, cut=False), [i]))
+    return units
+
+
+def _best_cuts(
+    ink: np.ndarray,
+    labels: np.ndarray,
+    factor: int,
+    group: Group,
+    typical: float,
+    judge: Judge,
+    count: int,
+    least: float,
+) -> tuple[float, list[tuple[Group, np.ndarray]]] | None:
+    """The best way to cut `group` in `count` parts at valleys of its column profile, as the
+    network reads them (the most likely reading of the parts together), with its
+    log-probability; None when no cut gives parts it reads with at least `least` each."""
+    members = np.isin(labels[group.y0 : group.y1, group.x0 : group.x1], group.labels)
+    smooth = max(1, int(typical / 12)) | 1  # a small digit's valley is a column or two wide
+    profile = np.convolve(members.sum(axis=0).astype(float), np.ones(smooth) / smooth, "same")
+    width = group.width
+    narrowest = max(2, int(0.15 * typical))  # a 1 is narrow
+    widest = 1.5 * typical
+    reach = max(1, int(0.08 * typical))
+    inner = range(narrowest, width - narrowest + 1)
+    valleys = [c for c in inner if profile[c] <= profile[max(c - reach, 0) : c + reach + 1].min()]
+    valleys = sorted(sorted(valleys, key=lambda c: profile[c])[:MAX_CUTS])
+    ends = [0, *valleys, width]
+    spans = [
+        (i, j)
+        for i in range(len(ends))
+        for j in range(i + 1, len(ends))
+        if narrowest <= ends[j] - ends[i] <= widest and (i, j) != (0, len(ends) - 1)
+    ]
+    parts = {span: _piece(group, members, ends[span[0]], ends[span[1]]) for span in spans}
+    images = {span: _image(ink, labels, part, factor) for span, part in parts.items() if part}
+    readable = [span for span in spans if images.get(span) is not None]
+    if not readable:
+        return None
+    sure = judge(np.stack([images[span] for span in readable]))
+    gain = {span: float(p) for span, p in zip(readable, sure, strict=True) if p >= least}
+    # the best chain of `count` parts from the left edge to the right, valley by valley
+    best: dict[tuple[int, int], tuple[float, list[tuple[int, int]]]] = {(0, 0): (0.0, [])}
+    for j in range(1, len(ends)):
+        for k in range(1, count + 1):
+            options = [
+                (best[(i, k - 1)][0] + math.log(gain[(i, j)]), [*best[(i, k - 1)][1], (i, j)])
+                for i in range(j)
+                if (i, k - 1) in best and (i, j) in gain
+            ]
+            if options:
+                best[(j, k)] = max(options, key=lambda option: option[0])
+    if (len(ends) - 1, count) not in best:
+        return None
+    score, chain = best[(len(ends) - 1, count)]
+    return score, [(parts[span], images[span]) for span in chain]
+
+
+def _piece(group: Group, members: np.ndarray, left: int, right: int) -> Group | None:
+    """The columns `left`..`right` of `group` (its member mask given), cut from the rest."""
+    rows = np.flatnonzero(members[:, left:right].any(axis=1))
+    if rows.size == 0:
+        return None
+    top, bottom = group.y0 + int(rows[0]), group.y0 + int(rows[-1]) + 1
+    return Group(group.x0 + left, top, group.x0 + right, bottom, group.labels, cut=True)
 
 
 def find_digit_boxes(ink: np.ndarray) -> list[Box]:
@@ -200,22 +291,8 @@ def _cut(labels: np.ndarray, group: Group, parts: int, squat: bool) -> list[Grou
         cuts.append(lo + int(np.argmin(profile[lo:hi])))
     if squat and any(profile[c] > VALLEY * typical for c in cuts):
         return [group]
-    pieces = []
-    for left, right in zip([0, *cuts], [*cuts, width], strict=True):
-        rows = np.flatnonzero(members[:, left:right].any(axis=1))
-        if rows.size == 0:
-            continue
-        pieces.append(
-            Group(
-                group.x0 + left,
-                group.y0 + int(rows[0]),
-                group.x0 + right,
-                group.y0 + int(rows[-1]) + 1,
-                group.labels,
-                cut=True,
-            )
-        )
-    return pieces
+    pieces = [_piece(group, members, a, b) for a, b in zip([0, *cuts], [*cuts, width], strict=True)]
+    return [piece for piece in pieces if piece is not None]
 
 
 def _reading_order(groups: list[Group]) -> list[Group]:
