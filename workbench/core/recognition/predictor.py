@@ -122,6 +122,7 @@ class Predictor:
         self._model_bytes, self._options, self._providers = data, options, providers
         self._lean = None if self.layer_names else self.session
         self._lean_lock = threading.Lock()
+        self._run_lean = None
         if self.notice:
             log.warning("%s: %s", self.path.name, self.notice)
 
@@ -186,8 +187,20 @@ class Predictor:
 
     def run_logits(self, images: np.ndarray) -> np.ndarray:
         """The logits [N, 10] alone, from the lean session."""
-        session = self._lean or self.lean_session  # the attribute first: one digit is ~25 µs
-        return session.run(_LOGITS, {"image": as_batch(images)})[0]
+        run = self._run_lean or self._lean_runner()  # the attribute first: one digit is ~25 µs
+        return run(_LOGITS, {"image": as_batch(images)}, None)[0]
+
+    def _lean_runner(self):
+        """The lean session's run. On the CPU, its inner binding: the Python wrapper only checks
+        the input names (ours, fixed) and offers a fallback for failing GPU providers, and costs
+        2 µs of the 25 a digit takes. Elsewhere, or without that binding, the public run."""
+        session = self.lean_session
+        inner = getattr(session, "_sess", None)
+        if session.get_providers()[0] == _CPU and callable(getattr(inner, "run", None)):
+            self._run_lean = inner.run
+        else:
+            self._run_lean = session.run
+        return self._run_lean
 
     def predict(self, images: np.ndarray, activations: bool = True) -> Prediction:
         """Softmax probabilities (and, unless turned off, every layer's output) for a batch."""
