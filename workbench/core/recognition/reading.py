@@ -18,7 +18,7 @@ class _Prediction(Protocol):
 class DigitPredictor(Protocol):
     """What `read_digits` needs of `recognition.predictor.Predictor` (free of onnxruntime)."""
 
-    def predict(self, images: np.ndarray) -> _Prediction: ...
+    def predict(self, images: np.ndarray, activations: bool = True) -> _Prediction: ...
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def read_digits(
     if not crops:
         return []
     batch = np.stack([crop.image for crop in crops]).astype(np.float32)
-    ranked = predictor.predict(batch).top(top)
+    ranked = predictor.predict(batch, activations=False).top(top)  # the logits alone
     return [
         DigitReading(crop.box, crop.image, best) for crop, best in zip(crops, ranked, strict=True)
     ]
@@ -60,7 +60,7 @@ def top_probability(predictor: DigitPredictor):
     """The `judge` of `split_digits`: crops [n, 28, 28] → the top-1 probability of each."""
 
     def judge(images: np.ndarray) -> np.ndarray:
-        ranked = predictor.predict(np.asarray(images, dtype=np.float32)).top(1)
+        ranked = predictor.predict(np.asarray(images, np.float32), activations=False).top(1)
         return np.array([best[0][1] for best in ranked], dtype=np.float64)
 
     return judge
