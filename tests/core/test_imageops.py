@@ -56,6 +56,11 @@ def test_binary_morphology_matches_scipy():
             np.testing.assert_array_equal(
                 imageops.close(mask, n), ndimage.binary_closing(mask, iterations=n)
             )
+            square = np.ones((3, 3), bool)
+            np.testing.assert_array_equal(
+                imageops.dilate(mask, n, diagonal=True),
+                ndimage.binary_dilation(mask, structure=square, iterations=n),
+            )
 
 
 @pytest.mark.parametrize("size", [1, 3, 5, 15])

@@ -93,16 +93,19 @@ def _reduce(ufunc, values, groups, count: int, initial: int) -> np.ndarray:
     return out[1:]
 
 
-def dilate(mask: np.ndarray, iterations: int = 1) -> np.ndarray:
-    """Binary dilation by the 4-neighbour cross (scipy's default), outside the image empty."""
+def dilate(mask: np.ndarray, iterations: int = 1, diagonal: bool = False) -> np.ndarray:
+    """Binary dilation by the 4-neighbour cross (scipy's default), or with `diagonal` by the
+    3×3 square; outside the image empty."""
     out = np.asarray(mask, dtype=bool)
     for _ in range(iterations):
         grown = out.copy()
         grown[1:] |= out[:-1]
         grown[:-1] |= out[1:]
-        grown[:, 1:] |= out[:, :-1]
-        grown[:, :-1] |= out[:, 1:]
-        out = grown
+        source = grown if diagonal else out  # the square: the rows' growth grows sideways too
+        wide = grown.copy()
+        wide[:, 1:] |= source[:, :-1]
+        wide[:, :-1] |= source[:, 1:]
+        out = wide
     return out
 
 
