@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image
 
 from workbench.core.recognition.preprocessing import ink_from_grey
-from workbench.core.recognition.reading import top_probability
+from workbench.core.recognition.reading import digit_probabilities
 from workbench.core.recognition.rows import rows_of
 from workbench.core.recognition.segmentation import (
     WORK_PIXELS,
@@ -60,7 +60,7 @@ class Page:
         its second look at boxes it cannot read)."""
         if predictor is not None:
             self._predictor = predictor
-        judge = top_probability(self._predictor) if self._predictor is not None else None
+        judge = digit_probabilities(self._predictor) if self._predictor is not None else None
         self.digits = [PageDigit(c.box, c.image) for c in split_digits(self.grey, judge)]
 
     def read(self, predictor) -> None:

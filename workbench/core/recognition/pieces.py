@@ -26,6 +26,29 @@ class Group:
     def width(self) -> int:
         return self.x1 - self.x0
 
+    def members(self, labels: np.ndarray) -> np.ndarray:
+        """Its own pieces' pixels within its box, as a mask."""
+        return np.isin(labels[self.y0 : self.y1, self.x0 : self.x1], self.labels)
+
+    def columns(self, members: np.ndarray, left: int, right: int) -> Group | None:
+        """Its columns `left`..`right` (its `members` mask given), cut from the rest; None
+        when they hold no ink."""
+        rows = np.flatnonzero(members[:, left:right].any(axis=1))
+        if rows.size == 0:
+            return None
+        top, bottom = self.y0 + int(rows[0]), self.y0 + int(rows[-1]) + 1
+        return Group(self.x0 + left, top, self.x0 + right, bottom, self.labels, cut=True)
+
+    def joined(self, other: Group) -> Group:
+        """The union of two groups: both boxes, both sets of pieces."""
+        return Group(
+            min(self.x0, other.x0),
+            min(self.y0, other.y0),
+            max(self.x1, other.x1),
+            max(self.y1, other.y1),
+            self.labels + [label for label in other.labels if label not in self.labels],
+        )
+
 
 def reference_height(heights: list[int]) -> float:
     """A digit's height from the tallest pieces, so that fragments cannot pull it down."""
@@ -91,9 +114,6 @@ def _merge_cluster(groups: list[Group], ref_height: float) -> list[Group]:
         if not ok.any():
             break
         i, j = np.unravel_index(np.argmin(np.where(ok, gap, np.inf)), ok.shape)
-        a, b = groups[i], groups[j]
-        groups[min(i, j)] = Group(
-            min(a.x0, b.x0), min(a.y0, b.y0), max(a.x1, b.x1), max(a.y1, b.y1), a.labels + b.labels
-        )
+        groups[min(i, j)] = groups[i].joined(groups[j])
         del groups[max(i, j)]
     return groups

@@ -18,7 +18,8 @@ MIN_INK = 4.0  # to_mnist: less ink than four full pixels is no digit
 _BBOX_LEVEL = 0.1  # faint anti-aliasing fringes do not widen the digit's box
 _SEED_SIGMAS = 6.0  # a stroke must rise this far above the (smoothed) noise somewhere
 _GROW_SIGMAS = 3.0
-_SPECK_FRACTION = 0.05  # blobs smaller than this share of the largest blob are dirt
+_SPECK_FRACTION = 0.05  # blobs smaller than this share of the largest blob are dirt …
+_STROKE_REACH = 0.3  # … unless they span this share of a typical blob: a digit's thin stroke
 _TREND_DEGREE = 2  # cubic: follows a vignette or a fall-off; far too stiff to follow a stroke
 _LOCAL_SIGN_SIDE = 600  # photos this big (both sides) hold many digits: strokes are thin
 _MIN_EXTENT = 6  # a digit spans at least this many pixels; smaller blobs alone are noise
@@ -230,7 +231,12 @@ def _ink_mask(raw: np.ndarray) -> tuple[np.ndarray | None, float, float]:
     largest = int(sizes.argmax())
     if _extent(parts.boxes[largest - 1]) < _MIN_EXTENT:
         return None, 0.0, 0.0
-    keep = sizes >= max(_SPECK_FRACTION * sizes[largest], 2)
+    # Dirt is small and compact. A thin stroke broken off a digit (a 0's right side) can
+    # weigh less than a twentieth of a bold digit on the same page, but it is long.
+    extents = np.r_[0, np.maximum(*np.diff(parts.boxes.reshape(-1, 2, 2), axis=1)[:, 0].T)]
+    big = sizes >= 0.15 * sizes[largest]  # the digits (or the one digit), not a touching pair
+    long = extents >= _STROKE_REACH * float(np.median(extents[big]))
+    keep = (sizes >= max(_SPECK_FRACTION * sizes[largest], 2)) | (long & (sizes >= 2))
     mask = keep[labels]
     contrast = float(np.percentile(raw[mask], 90))
     return mask, max(contrast, MIN_CONTRAST), low

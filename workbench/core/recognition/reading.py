@@ -12,6 +12,8 @@ from workbench.core.recognition.segmentation import WORK_PIXELS, Box, split_digi
 
 
 class _Prediction(Protocol):
+    probabilities: np.ndarray  # [n, 10]
+
     def top(self, k: int = 2) -> list[list[tuple[int, float]]]: ...
 
 
@@ -39,7 +41,7 @@ def read_digits(
 
     An image with no digit gives an empty list, never a guess.
     """
-    crops = split_digits(grey, judge=top_probability(predictor), size=size)
+    crops = split_digits(grey, judge=digit_probabilities(predictor), size=size)
     if not crops:
         return []
     batch = np.stack([crop.image for crop in crops]).astype(np.float32)
@@ -56,12 +58,12 @@ def read_photo(source, predictor: DigitPredictor, top: int = 2) -> list[DigitRea
     return read_digits(photo.grey, predictor, top=top, size=photo.size)
 
 
-def top_probability(predictor: DigitPredictor):
-    """The `judge` of `split_digits`: crops [n, 28, 28] → the top-1 probability of each."""
+def digit_probabilities(predictor: DigitPredictor):
+    """The `judge` of `split_digits`: crops [n, 28, 28] → each digit's probability [n, 10]."""
 
     def judge(images: np.ndarray) -> np.ndarray:
-        ranked = predictor.predict(np.asarray(images, np.float32), activations=False).top(1)
-        return np.array([best[0][1] for best in ranked], dtype=np.float64)
+        prediction = predictor.predict(np.asarray(images, np.float32), activations=False)
+        return np.asarray(prediction.probabilities, dtype=np.float64)
 
     return judge
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
@@ -13,9 +12,9 @@ from workbench.core.recognition import imageops
 from workbench.core.recognition.pieces import Group, merge_pieces, reference_height
 from workbench.core.recognition.preprocessing import border_touches, ink_from_grey, to_mnist
 from workbench.core.recognition.rows import rows_of
+from workbench.core.recognition.second_look import Judge, look_again
 
 Box = tuple[int, int, int, int]  # x, y, w, h in image pixels
-Judge = Callable[[np.ndarray], np.ndarray]  # 28×28 crops [n, 28, 28] → top-1 probability [n]
 
 INK_LEVEL = 0.25  # ink map value that counts as a stroke when finding the pieces
 LABEL_PIXELS = 2_000_000  # larger ink maps are labelled on a block-reduced copy (speed)
@@ -25,11 +24,6 @@ MIN_DIGIT_PIXELS = 8  # no digit is shorter than this: a page of dust has no dig
 WIDE = 1.6  # a box this many times wider than the typical digit holds touching digits
 LINE_HEIGHT = 2.2  # a thin stroke this many digit heights tall is a line on the paper
 SQUAT = 1.15  # … but one less wide than this many digit heights may be one wide digit (a 2) …
-SECOND_LOOK = 1.2  # a box this many typical widths wide that the network cannot read …
-UNSURE = 0.9  # … with this probability is cut where the network reads the parts best …
-SURE_HALVES = 0.9  # … if it reads every part with at least this (the width rule's parts) …
-SURE_PARTS = 0.97  # … or this (a box the width rule left whole: the halves of a 0 read 6 and 1)
-MAX_CUTS = 12  # the deepest valleys of a box's column profile where it may be cut
 VALLEY = 0.7  # … unless its column profile dips under this share of its typical column
 
 
@@ -44,8 +38,8 @@ def split_digits(
 ) -> list[DigitCrop]:
     """Every digit in a grey image (any polarity and light) as a 28×28 crop, in reading order.
 
-    With `judge` (28×28 crops → the network's top-1 probability for each), a box a little wide
-    for one digit that the network cannot read with confidence gets a second look (`_second_look`).
+    With `judge` (28×28 crops → the network's probability of each digit), the network has its
+    say where boxes are cut or joined (`second_look.look_again`).
     Boxes are in the pixels of an image of `size` (width, height; default: `grey`'s own), for
     a grey decoded smaller than the image (`images.load_photo`).
     """
@@ -59,136 +53,18 @@ def split_digits(
         grey = np.asarray(Image.fromarray(grey).resize((work_w, work_h), Image.Resampling.BOX))
     ink = ink_from_grey(grey)
     labels, factor, groups = _find_groups(ink)
-    found = [(g, image) for g in groups if (image := _image(ink, labels, g, factor)) is not None]
+
+    def image_of(group: Group) -> np.ndarray | None:
+        region, mask = _member_region(labels, group, factor, ink.shape)
+        return crop_to_mnist(ink, region, mask)
+
+    found = [(g, image) for g in groups if (image := image_of(g)) is not None]
     if judge is not None and len(found) > 1:
-        found = _second_look(ink, labels, factor, found, judge)
+        found = look_again(labels, found, judge, image_of)
     return [
         DigitCrop(_rescale(_to_pixels(g, factor, ink.shape), ink.shape, (height, width)), im)
         for g, im in found
     ]
-
-
-def _image(ink: np.ndarray, labels: np.ndarray, group: Group, factor: int) -> np.ndarray | None:
-    region, mask = _member_region(labels, group, factor, ink.shape)
-    return crop_to_mnist(ink, region, mask)
-
-
-def _second_look(
-    ink: np.ndarray,
-    labels: np.ndarray,
-    factor: int,
-    found: list[tuple[Group, np.ndarray]],
-    judge: Judge,
-) -> list[tuple[Group, np.ndarray]]:
-    """Where the network cannot read a box, let it choose where the box is cut.
-
-    Two kinds of box are looked at again: one SECOND_LOOK typical widths wide, read with less
-    than UNSURE (two digits run into each other, too narrow for the width rule); and the parts
-    of a blob the width rule cut, when one of them reads with less than UNSURE (touching
-    digits cut in the wrong place). The blob is then cut afresh at the valleys of its column
-    profile (`_best_cuts`): the cuts whose parts the network reads best win, if it reads every
-    part surely (SURE_HALVES, SURE_PARTS) and all of them together better than before.
-    """
-    ref = float(np.median([g.height for g, _ in found]))
-    typical = float(np.median([g.width for g, _ in found if g.height >= 0.6 * ref]))
-    sure = judge(np.stack([image for _, image in found]))
-    units = _units(found)
-    out: list[tuple[Group, np.ndarray]] = []
-    for whole, members in units:
-        now = [found[i] for i in members]
-        wide = len(members) > 1 or whole.width >= SECOND_LOOK * typical
-        if min(sure[i] for i in members) < UNSURE and wide:
-            count = max(2, len(members))  # the width rule's count; a wide box: two digits …
-            floor = SURE_HALVES if len(members) > 1 else SURE_PARTS  # … each read surely
-            better = _best_cuts(ink, labels, factor, whole, typical, judge, count, floor)
-            before = float(np.sum(np.log([max(sure[i], 1e-6) for i in members])))
-            if better is not None and better[0] > before:
-                now = better[1]
-        out += now
-    return out
-
-
-def _units(found: list[tuple[Group, np.ndarray]]) -> list[tuple[Group, list[int]]]:
-    """The boxes as the blobs they came from: the parts the width rule cut from one blob
-    (neighbours with the same pieces) come back together as that blob."""
-    units: list[tuple[Group, list[int]]] = []
-    for i, (group, _) in enumerate(found):
-        if units and group.cut and found[units[-1][1][-1]][0].labels == group.labels:
-            whole, members = units[-1]
-            union = Group(
-                min(whole.x0, group.x0),
-                min(whole.y0, group.y0),
-                max(whole.x1, group.x1),
-                max(whole.y1, group.y1),
-                group.labels,
-            )
-            units[-1] = (union, [*members, i])
-        else:
-            units.append((replace(group, cut=False), [i]))
-    return units
-
-
-def _best_cuts(
-    ink: np.ndarray,
-    labels: np.ndarray,
-    factor: int,
-    group: Group,
-    typical: float,
-    judge: Judge,
-    count: int,
-    least: float,
-) -> tuple[float, list[tuple[Group, np.ndarray]]] | None:
-    """The best way to cut `group` in `count` parts at valleys of its column profile, as the
-    network reads them (the most likely reading of the parts together), with its
-    log-probability; None when no cut gives parts it reads with at least `least` each."""
-    members = np.isin(labels[group.y0 : group.y1, group.x0 : group.x1], group.labels)
-    smooth = max(1, int(typical / 12)) | 1  # a small digit's valley is a column or two wide
-    profile = np.convolve(members.sum(axis=0).astype(float), np.ones(smooth) / smooth, "same")
-    width = group.width
-    narrowest = max(2, int(0.15 * typical))  # a 1 is narrow
-    widest = 1.5 * typical
-    reach = max(1, int(0.08 * typical))
-    inner = range(narrowest, width - narrowest + 1)
-    valleys = [c for c in inner if profile[c] <= profile[max(c - reach, 0) : c + reach + 1].min()]
-    valleys = sorted(sorted(valleys, key=lambda c: profile[c])[:MAX_CUTS])
-    ends = [0, *valleys, width]
-    spans = [
-        (i, j)
-        for i in range(len(ends))
-        for j in range(i + 1, len(ends))
-        if narrowest <= ends[j] - ends[i] <= widest and (i, j) != (0, len(ends) - 1)
-    ]
-    parts = {span: _piece(group, members, ends[span[0]], ends[span[1]]) for span in spans}
-    images = {span: _image(ink, labels, part, factor) for span, part in parts.items() if part}
-    readable = [span for span in spans if images.get(span) is not None]
-    if not readable:
-        return None
-    sure = judge(np.stack([images[span] for span in readable]))
-    gain = {span: float(p) for span, p in zip(readable, sure, strict=True) if p >= least}
-    # the best chain of `count` parts from the left edge to the right, valley by valley
-    best: dict[tuple[int, int], tuple[float, list[tuple[int, int]]]] = {(0, 0): (0.0, [])}
-    for j in range(1, len(ends)):
-        for k in range(1, count + 1):
-            options = [
-                (best[(i, k - 1)][0] + math.log(gain[(i, j)]), [*best[(i, k - 1)][1], (i, j)])
-                for i in range(j)
-                if (i, k - 1) in best and (i, j) in gain
-            ]
-            if options:
-                best[(j, k)] = max(options, key=lambda option: option[0])
-    if (len(ends) - 1, count) not in best:
-        return None
-    score, chain = best[(len(ends) - 1, count)]
-    return score, [(parts[span], images[span]) for span in chain]
-
-
-def _piece(group: Group, members: np.ndarray, left: int, right: int) -> Group | None:
-    """The columns `left`..`right` of `group` (its member mask given), cut from the rest."""
-    rows = np.flatnonzero(members[:, left:right].any(axis=1))
-    if rows.size == 0:
-        return None
-    top, bottom = group.y0 + int(rows[0]), group.y0 + int(rows[-1]) + 1
-    return Group(group.x0 + left, top, group.x0 + right, bottom, group.labels, cut=True)
 
 
 def find_digit_boxes(ink: np.ndarray) -> list[Box]:
@@ -277,7 +153,7 @@ def split_touching(labels: np.ndarray, groups: list[Group], ref_height: float) -
 def _cut(labels: np.ndarray, group: Group, parts: int, squat: bool) -> list[Group]:
     """`group` in `parts` at its profile's valleys; a `squat` box (one wide digit, perhaps)
     only where each valley is clear: under VALLEY of the typical column's ink."""
-    members = np.isin(labels[group.y0 : group.y1, group.x0 : group.x1], group.labels)
+    members = group.members(labels)
     profile = np.convolve(members.sum(axis=0).astype(float), np.ones(3) / 3, mode="same")
     typical = float(np.median(profile[profile > 0])) if profile.any() else 0.0
     width = group.width
@@ -291,7 +167,7 @@ def _cut(labels: np.ndarray, group: Group, parts: int, squat: bool) -> list[Grou
         cuts.append(lo + int(np.argmin(profile[lo:hi])))
     if squat and any(profile[c] > VALLEY * typical for c in cuts):
         return [group]
-    pieces = [_piece(group, members, a, b) for a, b in zip([0, *cuts], [*cuts, width], strict=True)]
+    pieces = [group.columns(members, a, b) for a, b in zip([0, *cuts], [*cuts, width], strict=True)]
     return [piece for piece in pieces if piece is not None]
 
 
