@@ -19,10 +19,12 @@ WIDE = 1.2  # a box this many typical widths wide may hold two digits …
 SURE = 0.9  # … and is cut where the network reads the parts best if it reads it under this …
 SURE_PARTS = 0.97  # … and each part with this (a whole box: the halves of a 0 read 6 and 1)
 MAX_CUTS = 12  # the deepest valleys of a box's column profile where it may be cut
-ONE_WIDTH = 0.6  # a touching 1 is at most this many typical widths wide, …
-ONE_HEIGHT = 0.7  # … this share of its box's height or more, …
-ONE_STROKE = 0.9  # … ink in this share of its rows (one stroke), …
-BRIDGE = 0.6  # … and joined to its neighbour by less than this share of its own column
+ONE_BOX = 0.9  # a box this many typical widths wide read surely may hide a touching 1 …
+ONE_WIDTH = 0.6  # … at most this many typical widths wide, …
+ONE_HEIGHT = 0.85  # … this share of its box's height or more (a 4's arm ends at the bar), …
+ONE_STROKE = 0.9  # … ink in this share of its rows without a gap (one stroke), …
+BRIDGE = 0.6  # … joined to its neighbour by less than this share of its own column: …
+SURE_ONE = 0.8  # … cut off if it reads 1, and the rest as the whole did, each with this
 JOIN_OVERLAP = 0.2  # neighbours sharing this share of the narrower one's columns may be one digit
 
 
@@ -33,8 +35,8 @@ def look_again(labels: np.ndarray, found: Found, judge: Judge, image_of: ImageOf
     - a box WIDE typical widths wide read under SURE, or the parts of a blob the width rule cut
       when one reads under SURE (two digits run together, cut in the wrong place): cut afresh
       where the network reads the parts best (`_best_cuts`);
-    - a wide box read surely may hold a 1 touching its neighbour ("14" read 4): the 1 is cut
-      off if it reads 1 and the rest reads as the whole did (`_touching_one`);
+    - a box read surely may hold a 1 touching its neighbour ("14" read 4): the 1 is cut off
+      if it reads 1 and the rest reads as the whole did (`_one_cuts`, `_touching_ones`);
     - neighbours that share columns, together no wider than a digit, read as one (an open 4
       in two strokes): joined (`_joins`).
     """
@@ -42,7 +44,8 @@ def look_again(labels: np.ndarray, found: Found, judge: Judge, image_of: ImageOf
     typical = float(np.median([g.width for g, _ in found if g.height >= 0.6 * ref]))
     probabilities = judge(np.stack([image for _, image in found]))
     sure, digits = probabilities.max(axis=1), probabilities.argmax(axis=1)
-    out: Found = []
+    looked: list[Found] = []
+    ones: dict[int, tuple[int, list[Cut]]] = {}  # unit → (the digit read, its cuts to try)
     for whole, members in _units(found):
         now = [found[i] for i in members]
         wide = len(members) > 1 or whole.width >= WIDE * typical
@@ -53,11 +56,13 @@ def look_again(labels: np.ndarray, found: Found, judge: Judge, image_of: ImageOf
             before = float(np.sum(np.log([max(sure[i], 1e-6) for i in members])))
             if better is not None and better[0] > before:
                 now = better[1]
-        elif wide and len(members) == 1:
-            digit = int(digits[members[0]])
-            now = _touching_one(labels, whole, typical, judge, image_of, digit) or now
-        out += now
-    return _joins(out, judge, image_of, ref, typical)
+        elif len(members) == 1 and whole.width >= ONE_BOX * typical:  # a 1 run into it?
+            cuts = _one_cuts(labels, whole, typical, image_of)
+            ones[len(looked)] = (int(digits[members[0]]), cuts)
+        looked.append(now)
+    for unit, parts in _touching_ones(ones, judge, image_of).items():
+        looked[unit] = parts
+    return _joins([box for unit in looked for box in unit], judge, image_of, ref, typical)
 
 
 def _units(found: Found) -> list[tuple[Group, list[int]]]:
@@ -119,47 +124,63 @@ def _best_cuts(
     return score, [(parts[span], images[span]) for span in chain]
 
 
-def _touching_one(
-    labels: np.ndarray,
-    group: Group,
-    typical: float,
-    judge: Judge,
-    image_of: ImageOf,
-    digit: int,
-) -> Found | None:
-    """A 1 touching its neighbour inside a box the network reads surely as that neighbour
-    (`digit`): a narrow stroke the box's height at one edge, joined by a thin bridge, that
-    reads 1 with SURE while the rest reads `digit` with SURE. None when no cut is such."""
+Cut = tuple[tuple[Group, Group], Group, np.ndarray]  # the two parts, the 1, the 1's crop
+
+
+def _one_cuts(labels: np.ndarray, group: Group, typical: float, image_of: ImageOf) -> list[Cut]:
+    """Where a 1 may touch its neighbour inside `group`: a narrow stroke the box's height at
+    one edge, joined to the rest by a thin bridge; at most one cut per edge (the thinnest)."""
     members = group.members(labels)
     profile = members.sum(axis=0)
     width = group.width
-    options = []
+    cuts: list[Cut] = []
+    last = -2
     for c in valleys(members, typical, max(2, int(0.15 * typical))):
-        if min(c, width - c) > ONE_WIDTH * typical:
+        on_left = c <= width - c
+        if min(c, width - c) > ONE_WIDTH * typical or c == last + 1:  # a valley's next column
+            continue
+        own = members[:, :c] if on_left else members[:, c:]
+        rows = np.flatnonzero(own.any(axis=1))
+        tall = rows.size > 0 and rows[-1] + 1 - rows[0] >= ONE_HEIGHT * group.height
+        if not (tall and _one_stroke(own)) or profile[c] > BRIDGE * own.sum(axis=0).max():
             continue
         left, right = group.columns(members, 0, c), group.columns(members, c, width)
         if left is None or right is None:
             continue
-        one, rest = (left, right) if c <= width - c else (right, left)
-        own = members[:, :c] if one is left else members[:, c:]
-        stroke = own.any(axis=1)[one.y0 - group.y0 : one.y1 - group.y0].mean() >= ONE_STROKE
-        tall = one.height >= ONE_HEIGHT * group.height
-        if not (tall and stroke) or profile[c] > BRIDGE * own.sum(axis=0).max():
-            continue
-        images = (image_of(one), image_of(rest))
-        if images[0] is not None and images[1] is not None:
-            options.append(((left, right), one, images))
-    if not options:
-        return None
-    read = judge(np.stack([image for *_, pair in options for image in pair])).reshape(-1, 2, 10)
-    best, best_score = None, 0.0
-    for (ordered, one, (one_image, rest_image)), (p_one, p_rest) in zip(options, read, strict=True):
-        score = float(p_one[1] * p_rest[digit])
-        if min(p_one[1], p_rest[digit]) >= SURE and score > best_score:
-            image = {id(one): one_image}
-            best = [(part, image.get(id(part), rest_image)) for part in ordered]
-            best_score = score
-    return best
+        one = left if on_left else right
+        image = image_of(one)
+        if image is not None:
+            cuts.append(((left, right), one, image))
+            last = c
+    return cuts
+
+
+def _touching_ones(
+    ones: dict[int, tuple[int, list[Cut]]], judge: Judge, image_of: ImageOf
+) -> dict[int, Found]:
+    """For each box read surely as a digit, with its `_one_cuts`: the parts, where the network
+    reads the 1 as 1 and the rest as that digit, each with SURE_ONE (the rest has lost a
+    little of its ink to the cut); the best such cut of each box. The 1s are read first, in
+    one batch; the rests of those that read 1, in another."""
+    flat = [(unit, digit, cut) for unit, (digit, cuts) in ones.items() for cut in cuts]
+    if not flat:
+        return {}
+    p_ones = judge(np.stack([image for *_, (_, _, image) in flat]))[:, 1]
+    tried = []  # (unit, digit, p of the 1, the parts with their crops, the rest's crop)
+    for (unit, digit, (parts, one, image)), p_one in zip(flat, p_ones, strict=True):
+        rest = parts[1] if parts[0] is one else parts[0]
+        if p_one >= SURE_ONE and (rest_image := image_of(rest)) is not None:
+            found = [(part, image if part is one else rest_image) for part in parts]
+            tried.append((unit, digit, float(p_one), found, rest_image))
+    if not tried:
+        return {}
+    p_rests = judge(np.stack([rest_image for *_, rest_image in tried]))
+    best: dict[int, tuple[float, Found]] = {}
+    for (unit, digit, p_one, found, _), p_rest in zip(tried, p_rests, strict=True):
+        score = p_one * float(p_rest[digit])
+        if p_rest[digit] >= SURE_ONE and score > best.get(unit, (0.0,))[0]:
+            best[unit] = (score, found)
+    return {unit: found for unit, (_, found) in best.items()}
 
 
 def _joins(found: Found, judge: Judge, image_of: ImageOf, ref: float, typical: float) -> Found:
@@ -197,6 +218,14 @@ def _joins(found: Found, judge: Judge, image_of: ImageOf, ref: float, typical: f
         out[i], out[i + 1] = unions[n], None
         taken |= {i, i + 1}
     return [item for item in out if item is not None]
+
+
+def _one_stroke(own: np.ndarray) -> bool:
+    """Whether the mask of a part is one upright stroke: ink in ONE_STROKE of the rows from
+    its top to its bottom without a gap."""
+    edges = np.diff(np.r_[0, own.any(axis=1).astype(np.int8), 0])
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    return int((ends - starts).max()) >= ONE_STROKE * (ends[-1] - starts[0])
 
 
 def valleys(members: np.ndarray, typical: float, margin: int) -> list[int]:
