@@ -47,9 +47,24 @@ def trained(tmp_path_factory, tiny_mnist_dir):
     out = tmp_path_factory.mktemp("model") / "tiny.onnx"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("WORKBENCH_HOME", str(out.parent / "home"))
-        code = main(["train", "--data-dir", str(tiny_mnist_dir), "--no-verify", "--epochs", "2",
-                     "--batch-size", "50", "--val-size", "200", "--name", "tiny",
-                     "--out", str(out)])
+        code = main(
+            [
+                "train",
+                "--data-dir",
+                str(tiny_mnist_dir),
+                "--no-verify",
+                "--epochs",
+                "2",
+                "--batch-size",
+                "50",
+                "--val-size",
+                "200",
+                "--name",
+                "tiny",
+                "--out",
+                str(out),
+            ]
+        )
     assert code == 0
     return out
 
@@ -169,12 +184,18 @@ def test_predict_json_contract_with_a_broken_file(tmp_path, capsys):
 
 
 def test_summary_of_a_spec_file_and_json(tmp_path, capsys):
-    spec = {"name": "homework", "input_shape": [1, 28, 28], "classes": 3, "layers": [
-        {"kind": "conv", "name": "c1", "channels": 10, "kernel": 3, "padding": 1},
-        {"kind": "pool", "name": "p1", "kernel": 2},
-        {"kind": "conv", "name": "c2", "channels": 10, "kernel": 3, "padding": 1},
-        {"kind": "pool", "name": "p2", "kernel": 2},
-        {"kind": "fc", "name": "fc", "units": 3}]}
+    spec = {
+        "name": "homework",
+        "input_shape": [1, 28, 28],
+        "classes": 3,
+        "layers": [
+            {"kind": "conv", "name": "c1", "channels": 10, "kernel": 3, "padding": 1},
+            {"kind": "pool", "name": "p1", "kernel": 2},
+            {"kind": "conv", "name": "c2", "channels": 10, "kernel": 3, "padding": 1},
+            {"kind": "pool", "name": "p2", "kernel": 2},
+            {"kind": "fc", "name": "fc", "units": 3},
+        ],
+    }
     path = tmp_path / "spec.json"
     path.write_text(json.dumps(spec))
     assert main(["summary", "--spec", str(path), "--json"]) == 0

@@ -185,8 +185,9 @@ def test_drawings_and_photos_are_logged_for_the_report(window, qtbot):
     canvas.clear()
     canvas.draw_stroke([(0.5, 0.15), (0.5, 0.85)])
     window.open_image(sorted((paths.ASSETS_DIR / "samples").glob("row-*"))[0])
-    qtbot.waitUntil(lambda: any(i.kind == "photo" for i in window.input_log.items()),
-                    timeout=10_000)
+    qtbot.waitUntil(
+        lambda: any(i.kind == "photo" for i in window.input_log.items()), timeout=10_000
+    )
     kinds = [(i.kind, i.name) for i in window.input_log.items()]
     assert kinds[:2] == [("drawing", "drawing 1"), ("drawing", "drawing 2")]
     photo = window.input_log.items()[-1]
