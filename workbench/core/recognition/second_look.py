@@ -15,7 +15,7 @@ Judge = Callable[[np.ndarray], np.ndarray]  # 28×28 crops [n, 28, 28] → proba
 ImageOf = Callable[[Group], "np.ndarray | None"]  # a group → its 28×28 crop (None: no ink)
 Found = list[tuple[Group, np.ndarray]]  # the boxes in reading order, each with its crop
 
-WIDE = 1.2  # a box this many typical widths wide may hold two digits …
+LOOK_WIDE = 1.2  # a box this many typical widths wide may hold two digits …
 SURE = 0.9  # … and is cut where the network reads the parts best if it reads it under this …
 SURE_PARTS = 0.97  # … and each part with this (a whole box: the halves of a 0 read 6 and 1)
 MAX_CUTS = 12  # the deepest valleys of a box's column profile where it may be cut
@@ -32,7 +32,7 @@ def look_again(labels: np.ndarray, found: Found, judge: Judge, image_of: ImageOf
     """The boxes of `found` (the pieces' `labels` given) cut or joined where the network says.
 
     Three looks, each taken only when the network reads the new boxes surely:
-    - a box WIDE typical widths wide read under SURE, or the parts of a blob the width rule cut
+    - a box LOOK_WIDE typical widths wide read under SURE, or the parts of a blob the width rule cut
       when one reads under SURE (two digits run together, cut in the wrong place): cut afresh
       where the network reads the parts best (`_best_cuts`);
     - a box read surely may hold a 1 touching its neighbour ("14" read 4): the 1 is cut off
@@ -48,7 +48,7 @@ def look_again(labels: np.ndarray, found: Found, judge: Judge, image_of: ImageOf
     ones: dict[int, tuple[int, list[Cut]]] = {}  # unit → (the digit read, its cuts to try)
     for whole, members in _units(found):
         now = [found[i] for i in members]
-        wide = len(members) > 1 or whole.width >= WIDE * typical
+        wide = len(members) > 1 or whole.width >= LOOK_WIDE * typical
         if min(sure[i] for i in members) < SURE and wide:
             count = max(2, len(members))  # the width rule's count; a wide box: two digits …
             floor = SURE if len(members) > 1 else SURE_PARTS  # … each read surely
@@ -185,7 +185,7 @@ def _touching_ones(
 
 def _joins(found: Found, judge: Judge, image_of: ImageOf, ref: float, typical: float) -> Found:
     """Neighbours in reading order that share JOIN_OVERLAP of the narrower one's columns,
-    together no wider than WIDE typical digits: joined where the whole reads with SURE_PARTS
+    together no wider than LOOK_WIDE typical digits: joined where the whole reads with SURE_PARTS
     and better than the two parts together (a digit written in two strokes)."""
     pairs, unions = [], []
     for i in range(len(found) - 1):
@@ -196,7 +196,7 @@ def _joins(found: Found, judge: Judge, image_of: ImageOf, ref: float, typical: f
             a.cut
             or b.cut
             or shared < JOIN_OVERLAP * min(a.width, b.width)
-            or union.width > WIDE * typical
+            or union.width > LOOK_WIDE * typical
             or union.height > 1.5 * ref
         ):
             continue
