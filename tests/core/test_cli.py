@@ -183,6 +183,25 @@ def test_predict_json_contract_with_a_broken_file(tmp_path, capsys):
     assert results[2]["digits"] == []
 
 
+@needs_shipped
+def test_predict_imports_only_what_reading_needs(tmp_path):
+    """A one-command run builds its own subcommand alone: `workbench predict` (timed on a 12 MP
+    photo) loads neither the training, lab, report nor comparison code, nor torch."""
+    blank = tmp_path / "blank.png"
+    Image.new("L", (80, 80), 255).save(blank)
+    code = (
+        "import sys\n"
+        "from workbench.cli import main\n"
+        f"assert main(['predict', '--json', {str(blank)!r}]) == 0\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('workbench.cli.', "
+        "'workbench.core.report', 'workbench.core.training', 'workbench.core.lab', 'torch'))))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    loaded = json.loads(result.stdout.strip().splitlines()[-1].replace("'", '"'))
+    assert loaded == ["workbench.cli.common", "workbench.cli.predict"]
+
+
 def test_summary_of_a_spec_file_and_json(tmp_path, capsys):
     spec = {
         "name": "homework",

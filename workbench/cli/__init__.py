@@ -3,42 +3,65 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from typing import Any
 
 from workbench import __version__
-from workbench.cli import compare, evaluate, lab, models, predict, train
 from workbench.cli.common import say
-from workbench.cli.report import add_report_parser, report_command
 from workbench.core import paths
 
+# Subcommand → (module of workbench.cli, its function); a module's parser adder defines them all.
+_COMMANDS = {
+    "train": ("train", "command"),
+    "export": ("models", "export_command"),
+    "summary": ("models", "summary_command"),
+    "eval": ("evaluate", "eval_command"),
+    "data": ("evaluate", "data_command"),
+    "bench": ("evaluate", "bench_command"),
+    "predict": ("predict", "command"),
+    "report": ("report", "report_command"),
+    "lab": ("lab", "command"),
+    "compare": ("compare", "command"),
+}
+_ADDERS = {
+    "train": "add_parser",
+    "models": "add_parsers",
+    "evaluate": "add_parsers",
+    "predict": "add_parser",
+    "report": "add_report_parser",
+    "lab": "add_parser",
+    "compare": "add_parser",
+}
 
-def build_parser() -> argparse.ArgumentParser:
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The `workbench` parser; given the `command` about to run, only its module's subcommands
+    (a `workbench predict` need not import what training, the lab or the report use)."""
     parser = argparse.ArgumentParser(
         prog="workbench", description="LeNet digit workbench: with no command, opens the window."
     )
     parser.add_argument("--version", action="version", version=f"workbench {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    train.add_parser(sub)
-    models.add_parsers(sub)
-    evaluate.add_parsers(sub)
-    predict.add_parser(sub)
-    add_report_parser(sub)
-    lab.add_parser(sub)
-    compare.add_parser(sub)
+    wanted = _COMMANDS[command][0] if command in _COMMANDS else None
+    for module, adder in _ADDERS.items():
+        if wanted in (None, module):
+            getattr(_module(module), adder)(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv[0] if argv else None)
     args = parser.parse_args(argv)
     paths.setup_logging()
     if args.command is None:
         from workbench.gui.app import run_app
 
         return run_app()
-    handler = _handlers()[args.command]
+    module, function = _COMMANDS[args.command]
+    handler = getattr(_module(module), function)
     try:
         return handler(args)
     except KeyboardInterrupt:
@@ -52,18 +75,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def _handlers() -> dict[str, Any]:
     """Subcommand name -> function; every subcommand of the parser has one (a test checks)."""
-    return {
-        "train": train.command,
-        "export": models.export_command,
-        "eval": evaluate.eval_command,
-        "predict": predict.command,
-        "data": evaluate.data_command,
-        "summary": models.summary_command,
-        "bench": evaluate.bench_command,
-        "report": report_command,
-        "lab": lab.command,
-        "compare": compare.command,
-    }
+    return {name: getattr(_module(mod), func) for name, (mod, func) in _COMMANDS.items()}
+
+
+def _module(name: str):
+    return importlib.import_module(f"workbench.cli.{name}")
 
 
 if __name__ == "__main__":
