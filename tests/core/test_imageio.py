@@ -222,8 +222,9 @@ def test_a_colour_jpeg_reads_as_its_luminance():
 
 @pytest.mark.parametrize("orientation", [1, 6])
 def test_a_big_jpeg_decodes_smaller_but_keeps_its_own_size(tmp_path, orientation):
-    """`load_photo(at_least=…)` lets the decoder scale a big JPEG down (1/2 here: 1/4 would go
-    below the pixels asked for); the photo still reports the size as displayed."""
+    """`load_photo(at_most=…)` reads a big JPEG at about the pixels asked for (decoded at 1/2
+    here, 1/4 would go below them, then averaged down); the photo still reports the size as
+    displayed."""
     from workbench.core.recognition.images import load_photo
 
     exif = Image.Exif()
@@ -232,17 +233,19 @@ def test_a_big_jpeg_decodes_smaller_but_keeps_its_own_size(tmp_path, orientation
     image.paste((0, 0, 0), (0, 0, 300, 300))
     path = _save(image, tmp_path / "page.jpg", exif=exif, quality=90)
     full = load_photo(path)
-    small = load_photo(path, at_least=1_000_000)
+    small = load_photo(path, at_most=1_000_000)
     displayed = (3000, 2000) if orientation == 1 else (2000, 3000)
     assert full.size == small.size == displayed
     assert full.grey.shape == displayed[::-1]
-    assert small.grey.shape == (displayed[1] // 2, displayed[0] // 2)
-    assert small.grey.size >= 1_000_000
+    scale = (1_000_000 / 6_000_000) ** 0.5
+    assert small.grey.shape == (round(displayed[1] * scale), round(displayed[0] * scale))
+    assert small.grey.dtype == np.float32
+    assert small.grey.min() >= 0.0 and small.grey.max() <= 1.0
     corner = (
         (slice(0, 100), slice(0, 100)) if orientation == 1 else (slice(0, 100), slice(-100, None))
     )
     assert small.grey[corner].max() < 0.2  # the mark is where it is displayed
-    assert load_photo(_save(_marked("L", (64, 48)), tmp_path / "a.png"), at_least=100).size == (
+    assert load_photo(_save(_marked("L", (64, 48)), tmp_path / "a.png"), at_most=100).size == (
         64,
         48,
     )

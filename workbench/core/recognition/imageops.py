@@ -175,9 +175,13 @@ def gaussian(values: np.ndarray, sigma: float) -> np.ndarray:
         def part(offset: int, padded=padded, n=n, axis=axis) -> np.ndarray:
             return padded[offset : offset + n] if axis == 0 else padded[:, offset : offset + n]
 
-        blurred = taps[radius] * part(radius)
+        # In place: a 12 MP photo's temporaries would each be fresh memory the OS must map.
+        blurred = np.multiply(part(radius), taps[radius])
+        pair = np.empty_like(blurred)
         for k in range(1, radius + 1):  # the kernel is symmetric: one product per pair
-            blurred += taps[radius + k] * (part(radius - k) + part(radius + k))
+            np.add(part(radius - k), part(radius + k), out=pair)
+            pair *= taps[radius + k]
+            blurred += pair
         out = blurred
     return out
 

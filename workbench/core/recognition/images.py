@@ -45,9 +45,10 @@ def load_grey(source: str | os.PathLike | bytes) -> np.ndarray:
     return load_photo(source).grey
 
 
-def load_photo(source: str | os.PathLike | bytes, at_least: int | None = None) -> Photo:
-    """`load_grey`, except that a JPEG larger than `at_least` pixels may be decoded at 1/2, 1/4
-    or 1/8 of its size (the decoder's own scaling, far faster), never below `at_least` pixels."""
+def load_photo(source: str | os.PathLike | bytes, at_most: int | None = None) -> Photo:
+    """`load_grey`, reduced to about `at_most` pixels when larger (`reduced_size`): a JPEG is
+    decoded at 1/2, 1/4 or 1/8 of its size (the decoder's own scaling, far faster) but not
+    below that, then averaged down; `size` stays the image's own."""
     name, data = _read_source(source)
     if not data:
         raise ImageLoadError(f"{name}: the file is empty (0 bytes)")
@@ -68,13 +69,13 @@ def load_photo(source: str | os.PathLike | bytes, at_least: int | None = None) -
                 if image.format == "JPEG" and image.mode in ("RGB", "L"):
                     # Decode the luminance alone: a JPEG stores it as such (Y = ITU-R 601, the
                     # weights below), and a 12 MP photo decodes four times faster.
-                    scale = math.sqrt(min(1.0, (at_least or math.inf) / (width * height)))
+                    scale = math.sqrt(min(1.0, (at_most or math.inf) / (width * height)))
                     image.draft("L", (math.ceil(width * scale), math.ceil(height * scale)))
                 image.load()
                 upright = _upright(image)
                 turned = upright.size != image.size
                 size = (height, width) if turned else (width, height)
-                return Photo(grey_from_image(upright), size)
+                return Photo(_grey_at_most(upright, at_most), size)
         except ImageLoadError:
             raise
         except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
@@ -86,6 +87,34 @@ def load_photo(source: str | os.PathLike | bytes, at_least: int | None = None) -
             raise ImageLoadError(f"{name}: not an image (or a format Pillow cannot read)") from exc
         except (OSError, SyntaxError, EOFError, ValueError, IndexError, TypeError) as exc:
             raise ImageLoadError(f"{name}: damaged or truncated image ({exc})") from exc
+
+
+def reduced_size(width: int, height: int, pixels: int) -> tuple[int, int]:
+    """(width, height) scaled to about `pixels` pixels, aspect kept; unchanged when smaller."""
+    scale = min(1.0, math.sqrt(pixels / max(width * height, 1)))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def area_reduced(grey: np.ndarray, pixels: int) -> np.ndarray:
+    """A float32 grey (H, W) averaged down to about `pixels` pixels (itself when smaller)."""
+    height, width = grey.shape
+    size = reduced_size(width, height, pixels)
+    if size == (width, height):
+        return grey
+    image = Image.fromarray(np.ascontiguousarray(grey, dtype=np.float32))
+    return np.asarray(image.resize(size, Image.Resampling.BOX))
+
+
+def _grey_at_most(image: Image.Image, pixels: int | None) -> np.ndarray:
+    """`grey_from_image`, averaged down to about `pixels`; an 8-bit grey (a JPEG's luminance)
+    is reduced by Pillow before the float copy of all its pixels is made."""
+    if pixels is None:
+        return grey_from_image(image)
+    size = reduced_size(*image.size, pixels)
+    if image.mode == "L" and "transparency" not in image.info and size != image.size:
+        reduced = image.convert("F").resize(size, Image.Resampling.BOX)
+        return np.asarray(reduced) / np.float32(255.0)
+    return area_reduced(grey_from_image(image), pixels)
 
 
 def grey_from_image(image: Image.Image) -> np.ndarray:

@@ -43,7 +43,8 @@ def ink_from_grey(grey: np.ndarray) -> np.ndarray:
         raise ValueError(f"expected a non-empty (H, W) grey image, got shape {grey.shape}")
     tiny = imageops.median3(_downsample(grey, 64))
     trend = _lighting_trend(tiny)
-    sign = _ink_sign(grey - _upsample(trend, grey.shape))
+    lighting = _upsample(trend, grey.shape)  # one full-size copy: a 12 MP photo's are costly
+    sign = _ink_sign(grey - lighting)
     if sign != 0 and min(grey.shape) >= _LOCAL_SIGN_SIDE:
         # A shadow over most of a page leaves the lit part as the minority to a smooth trend:
         # against the local paper (the tiny image, no strokes left in it) the strokes decide.
@@ -56,7 +57,7 @@ def ink_from_grey(grey: np.ndarray) -> np.ndarray:
     # window (a quarter of the tiny image at most) is wider than any stroke, and narrow
     # enough to follow a shadow's edge.
     envelope = imageops.grey_closing if sign < 0 else imageops.grey_opening
-    background = _paper(grey, trend, sign) if max(grey.shape) > _FINE_PAPER_SIDE else None
+    background = _paper(grey, trend, lighting, sign) if max(grey.shape) > _FINE_PAPER_SIDE else None
     if background is None:
         window = max(3, min(max(tiny.shape) // 2, 15) | 1)
         background = trend + envelope(tiny - trend, window)
@@ -65,9 +66,11 @@ def ink_from_grey(grey: np.ndarray) -> np.ndarray:
     # a lit one's. Light ink: against the room above the board (1 - board); a division by a
     # dark board would give the darkest part four or five times the contrast of the rest.
     if sign < 0:
-        raw = (background - grey) / np.maximum(background, 0.05)
+        raw = np.subtract(background, grey)
+        raw /= np.maximum(background, 0.05)
     else:
-        raw = (grey - background) / np.maximum(1.0 - background, 0.05)
+        raw = np.subtract(grey, background)
+        raw /= np.maximum(1.0 - background, 0.05)
     raw -= float(np.median(raw[:: _stride(raw), :: _stride(raw)]))  # the paper is the majority
     mask, contrast, low = _ink_mask(raw)
     if mask is None:
@@ -114,13 +117,16 @@ def to_mnist(ink: np.ndarray) -> np.ndarray | None:
     return out
 
 
-def _paper(grey: np.ndarray, trend: np.ndarray, sign: int) -> np.ndarray | None:
+def _paper(
+    grey: np.ndarray, trend: np.ndarray, lighting: np.ndarray, sign: int
+) -> np.ndarray | None:
     """The paper's brightness under the strokes, fine enough to follow a shadow's edge.
 
     The envelope on the far side of the ink (a closing for dark ink) with a window three
     stroke widths wide, taken where a stroke is about 1.5 px: strokes vanish, shadows wider
-    than that stay. None when no stroke width can be measured, or when strokes are so wide
-    (a digit filling the photo) that the coarse estimate already follows the light.
+    than that stay; `lighting` is the smooth `trend` at `grey`'s size. None when no stroke
+    width can be measured, or when strokes are so wide (a digit filling the photo) that the
+    coarse estimate already follows the light.
     """
     width = _stroke_width(grey, trend, sign)
     if width is None or width > max(grey.shape) / _FINE_STROKES:
@@ -131,7 +137,7 @@ def _paper(grey: np.ndarray, trend: np.ndarray, sign: int) -> np.ndarray | None:
     window = max(3, math.ceil(3.0 * width * medium.shape[0] / grey.shape[0]) | 1)
     flat = medium - _upsample(trend, medium.shape)
     paper = imageops.uniform(envelope(flat, window), window)
-    return _upsample(paper, grey.shape) + _upsample(trend, grey.shape)
+    return np.add(_upsample(paper, grey.shape), lighting)
 
 
 def _stroke_width(grey: np.ndarray, trend: np.ndarray, sign: int) -> float | None:
@@ -261,7 +267,7 @@ def _robust_sigma(values: np.ndarray) -> float:
 
 
 def _stride(values: np.ndarray) -> int:
-    return max(1, int(np.sqrt(values.size / 250_000)))
+    return max(1, math.ceil(math.sqrt(values.size / 250_000)))  # samples of 250,000 at most
 
 
 def _downsample(values: np.ndarray, longest: int) -> np.ndarray:

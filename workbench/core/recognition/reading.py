@@ -53,8 +53,8 @@ def read_digits(
 
 def read_photo(source, predictor: DigitPredictor, top: int = 2) -> list[DigitReading]:
     """`read_digits` of an image file (a path or its bytes), boxes in the file's pixels. A big
-    JPEG is decoded no larger than the segmentation works at (`images.load_photo`)."""
-    photo = load_photo(source, at_least=WORK_PIXELS)
+    photo is read at the size the segmentation works at (`images.load_photo`)."""
+    photo = load_photo(source, at_most=WORK_PIXELS)
     return read_digits(photo.grey, predictor, top=top, size=photo.size)
 
 

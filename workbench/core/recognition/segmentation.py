@@ -6,9 +6,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image
 
 from workbench.core.recognition import imageops
+from workbench.core.recognition.images import area_reduced
 from workbench.core.recognition.pieces import Group, merge_pieces, reference_height
 from workbench.core.recognition.preprocessing import border_touches, ink_from_grey, to_mnist
 from workbench.core.recognition.rows import rows_of
@@ -41,17 +41,14 @@ def split_digits(
     With `judge` (28×28 crops → the network's probability of each digit), the network has its
     say where boxes are cut or joined (`second_look.look_again`).
     Boxes are in the pixels of an image of `size` (width, height; default: `grey`'s own), for
-    a grey decoded smaller than the image (`images.load_photo`).
+    a grey decoded smaller than the image (`images.load_photo`). A grey over WORK_PIXELS is
+    averaged down to it first.
     """
     grey = np.asarray(grey, dtype=np.float32)
     height, width = grey.shape
     if size is not None:
         width, height = size
-    work_scale = min(1.0, math.sqrt(WORK_PIXELS / grey.size))
-    if work_scale < 1.0:
-        work_h, work_w = (max(1, round(side * work_scale)) for side in grey.shape)
-        grey = np.asarray(Image.fromarray(grey).resize((work_w, work_h), Image.Resampling.BOX))
-    ink = ink_from_grey(grey)
+    ink = ink_from_grey(area_reduced(grey, WORK_PIXELS))
     labels, factor, groups = _find_groups(ink)
 
     def image_of(group: Group) -> np.ndarray | None:
