@@ -28,6 +28,7 @@ _FINE_PAPER_SIDE = 256  # larger photos get a paper estimate that follows shadow
 _MIN_PAPER_SIDE = 64  # … made on an image at least this big
 _MIN_BLOB = 25  # px (on a 512-px copy): smaller blobs are the noisy fringe of a stroke
 _FINE_STROKES = 40  # strokes thinner than 1/40 of the photo's side: a page, not one digit
+_SAMPLE_SIDE = 512  # the ink's side and the stroke width are judged on a copy this big
 
 
 def ink_from_grey(grey: np.ndarray) -> np.ndarray:
@@ -43,12 +44,12 @@ def ink_from_grey(grey: np.ndarray) -> np.ndarray:
         raise ValueError(f"expected a non-empty (H, W) grey image, got shape {grey.shape}")
     tiny = imageops.median3(_downsample(grey, 64))
     trend = _lighting_trend(tiny)
-    lighting = _upsample(trend, grey.shape)  # one full-size copy: a 12 MP photo's are costly
-    sign = _ink_sign(grey - lighting)
+    sample = _downsample(grey, _SAMPLE_SIDE)  # the ink's side and stroke width are judged here
+    sign = _ink_sign(sample - _upsample(trend, sample.shape))
     if sign != 0 and min(grey.shape) >= _LOCAL_SIGN_SIDE:
         # A shadow over most of a page leaves the lit part as the minority to a smooth trend:
         # against the local paper (the tiny image, no strokes left in it) the strokes decide.
-        local = _ink_sign(grey - _upsample(tiny, grey.shape), decisive=3.0)
+        local = _ink_sign(sample - _upsample(tiny, sample.shape), decisive=3.0)
         sign = local or sign
     if sign == 0:
         return np.zeros_like(grey)
@@ -57,7 +58,8 @@ def ink_from_grey(grey: np.ndarray) -> np.ndarray:
     # window (a quarter of the tiny image at most) is wider than any stroke, and narrow
     # enough to follow a shadow's edge.
     envelope = imageops.grey_closing if sign < 0 else imageops.grey_opening
-    background = _paper(grey, trend, lighting, sign) if max(grey.shape) > _FINE_PAPER_SIDE else None
+    fine = max(grey.shape) > _FINE_PAPER_SIDE
+    background = _paper(grey, sample, trend, sign) if fine else None
     if background is None:
         window = max(3, min(max(tiny.shape) // 2, 15) | 1)
         background = trend + envelope(tiny - trend, window)
@@ -117,18 +119,16 @@ def to_mnist(ink: np.ndarray) -> np.ndarray | None:
     return out
 
 
-def _paper(
-    grey: np.ndarray, trend: np.ndarray, lighting: np.ndarray, sign: int
-) -> np.ndarray | None:
+def _paper(grey: np.ndarray, sample: np.ndarray, trend: np.ndarray, sign: int) -> np.ndarray | None:
     """The paper's brightness under the strokes, fine enough to follow a shadow's edge.
 
     The envelope on the far side of the ink (a closing for dark ink) with a window three
     stroke widths wide, taken where a stroke is about 1.5 px: strokes vanish, shadows wider
-    than that stay; `lighting` is the smooth `trend` at `grey`'s size. None when no stroke
-    width can be measured, or when strokes are so wide (a digit filling the photo) that the
-    coarse estimate already follows the light.
+    than that stay (the stroke width is measured on `sample`, `grey` reduced). None when no
+    stroke width can be measured, or when strokes are so wide (a digit filling the photo) that
+    the coarse estimate already follows the light.
     """
-    width = _stroke_width(grey, trend, sign)
+    width = _stroke_width(sample, max(grey.shape) / max(sample.shape), trend, sign)
     if width is None or width > max(grey.shape) / _FINE_STROKES:
         return None
     scale = min(1.0, max(_MIN_PAPER_SIDE / max(grey.shape), 1.5 / width))
@@ -137,14 +137,13 @@ def _paper(
     window = max(3, math.ceil(3.0 * width * medium.shape[0] / grey.shape[0]) | 1)
     flat = medium - _upsample(trend, medium.shape)
     paper = imageops.uniform(envelope(flat, window), window)
-    return np.add(_upsample(paper, grey.shape), lighting)
+    return np.add(_upsample(trend, grey.shape), _upsample(paper, grey.shape))
 
 
-def _stroke_width(grey: np.ndarray, trend: np.ndarray, sign: int) -> float | None:
-    """Typical stroke width in pixels: four times the mean distance to the paper inside each
-    stroke blob, the median over blobs (a shadow is one blob, the strokes are many)."""
-    sample = _downsample(grey, 512)
-    factor = max(grey.shape) / max(sample.shape)
+def _stroke_width(sample: np.ndarray, factor: float, trend: np.ndarray, sign: int) -> float | None:
+    """Typical stroke width in pixels of an image `factor` times the `sample`: four times the
+    mean distance to the paper inside each stroke blob of the sample, the median over blobs (a
+    shadow is one blob, the strokes are many)."""
     ink = sign * (sample - _upsample(trend, sample.shape))
     ink -= float(np.median(ink))
     mask = ink > max(4.0 * _robust_sigma(ink), 0.5 * float(np.percentile(ink, 99.5)))
@@ -187,13 +186,13 @@ def _lighting_trend(tiny: np.ndarray) -> np.ndarray:
     return fit.reshape(height, width).astype(np.float32)
 
 
-def _ink_sign(residual: np.ndarray, decisive: float = 1.0) -> int:
-    """+1 for light ink on a dark board, -1 for dark ink on paper, 0 for no ink at all.
+def _ink_sign(sample: np.ndarray, decisive: float = 1.0) -> int:
+    """+1 for light ink on a dark board, -1 for dark ink on paper, 0 for no ink at all, judged
+    on the residual `sample` (the image less its paper, reduced).
 
     The ink side is the side with more mass beyond the noise: the paper is symmetric about zero.
     With `decisive` > 1, one side must outweigh the other that many times (else 0).
     """
-    sample = _downsample(residual, 512)
     noise = _robust_sigma(sample)
     floor = 3.0 * noise + 0.5 * MIN_CONTRAST
     light = float(np.clip(sample - floor, 0, None).sum())
