@@ -28,6 +28,8 @@ _FINE_PAPER_SIDE = 256  # larger photos get a paper estimate that follows shadow
 _MIN_PAPER_SIDE = 64  # … made on an image at least this big
 _MIN_BLOB = 25  # px (on a 512-px copy): smaller blobs are the noisy fringe of a stroke
 _FINE_STROKES = 40  # strokes thinner than 1/40 of the photo's side: a page, not one digit
+_EDGE_SPAN = 0.9  # a blob across this share of the photo's width or height …
+_EDGE_FILL = 0.1  # … covering at most this share of its box is the sheet's edge (_sheet_edges)
 _SAMPLE_SIDE = 512  # the ink's side and the stroke width are judged on a copy this big
 
 
@@ -216,21 +218,18 @@ def _ink_mask(raw: np.ndarray) -> tuple[np.ndarray | None, float, float]:
         return None, 0.0, 0.0
     low = max(_GROW_SIGMAS * noise, 0.25 * contrast)
     high = max(_SEED_SIGMAS * noise, 0.5 * contrast)
-    lines = ruled_lines(smooth > low)  # ruled or squared paper: lines are paper, not digits
-    if lines is not None and lines.any():  # … unless far darker: a stroke along a line
-        level = float(np.median(smooth[lines]))
-        smooth = np.where(lines & (smooth < _OVER_LINE * level), 0.0, smooth)
-    parts = imageops.components(smooth > low, diagonal=True)
-    labels, count = parts.labels, parts.count
-    seeded = np.zeros(count + 1, dtype=bool)
-    seeded[labels[smooth > high]] = True
-    seeded[0] = False
-    sizes = np.bincount(labels.ravel(), minlength=count + 1)
-    sizes[~seeded] = 0
+    parts, sizes, seeded = _strokes(smooth, low, high)
     if sizes.max() == 0:
         return None, 0.0, 0.0
+    edges = _sheet_edges(parts, sizes)
+    if edges.any():  # the sheet's edge held on to the ends of its ruled lines: again without it
+        parts, sizes, seeded = _strokes(np.where(edges[parts.labels], 0.0, smooth), low, high)
+        edges = _sheet_edges(parts, sizes)
+        if sizes.max() == 0:
+            return None, 0.0, 0.0
+    labels, count = parts.labels, parts.count
     # A dark table or a board's edge around the sheet must not make the digits look like dust.
-    frames = (border_touches(labels, count) >= 3) & seeded
+    frames = ((border_touches(labels, count) >= 3) | edges) & seeded
     if frames.any() and (sizes[~frames] > 0).any():
         sizes[frames] = 0
     largest = int(sizes.argmax())
@@ -245,6 +244,40 @@ def _ink_mask(raw: np.ndarray) -> tuple[np.ndarray | None, float, float]:
     mask = keep[labels]
     contrast = float(np.percentile(raw[mask], 90))
     return mask, max(contrast, MIN_CONTRAST), low
+
+
+def _strokes(
+    smooth: np.ndarray, low: float, high: float
+) -> tuple[imageops.Components, np.ndarray, np.ndarray]:
+    """The blobs over `low` once ruled lines are gone, their sizes (0 unless some part of
+    them is over `high`) and which are seeded so."""
+    lines = ruled_lines(smooth > low)  # ruled or squared paper: lines are paper, not digits
+    if lines is not None and lines.any():  # … unless far darker: a stroke along a line
+        level = float(np.median(smooth[lines]))
+        smooth = np.where(lines & (smooth < _OVER_LINE * level), 0.0, smooth)
+    parts = imageops.components(smooth > low, diagonal=True)
+    seeded = np.zeros(parts.count + 1, dtype=bool)
+    seeded[parts.labels[smooth > high]] = True
+    seeded[0] = False
+    sizes = np.bincount(parts.labels.ravel(), minlength=parts.count + 1)
+    sizes[~seeded] = 0
+    return parts, sizes, seeded
+
+
+def _sheet_edges(parts: imageops.Components, sizes: np.ndarray) -> np.ndarray:
+    """Per label: the edge of the sheet against a darker table (what is left of it in the ink
+    map: a thin band just inside the photo's border). It spans nearly all the photo's width or
+    height, covers little of its box, and holds digits: three or more blobs of a fiftieth of
+    its weight. A digit filling the photo has no such company."""
+    height, width = parts.labels.shape
+    boxes = parts.boxes  # y0, x0, y1, x1 per label 1..count
+    spans = np.maximum((boxes[:, 3] - boxes[:, 1]) / width, (boxes[:, 2] - boxes[:, 0]) / height)
+    fill = sizes[1:] / np.maximum((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]), 1)
+    edges = np.zeros(len(sizes), dtype=bool)
+    for label in np.flatnonzero((spans >= _EDGE_SPAN) & (fill <= _EDGE_FILL)) + 1:
+        company = np.count_nonzero(sizes >= 0.02 * sizes[label]) - 1
+        edges[label] = company >= 3
+    return edges
 
 
 def border_touches(labels: np.ndarray, count: int) -> np.ndarray:
