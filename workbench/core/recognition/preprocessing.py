@@ -138,7 +138,11 @@ def _paper(grey: np.ndarray, sample: np.ndarray, trend: np.ndarray, sign: int) -
     envelope = imageops.grey_closing if sign < 0 else imageops.grey_opening
     window = max(3, math.ceil(3.0 * width * medium.shape[0] / grey.shape[0]) | 1)
     flat = medium - _upsample(trend, medium.shape)
-    paper = imageops.uniform(envelope(flat, window), window)
+    enveloped = envelope(flat, window)
+    # Smoothed, but never past the envelope: a blur carries a lit sheet's brightness over the
+    # dark table beside it (or the lit paper over a hard shadow's edge), and the strip there
+    # would read as ink.
+    paper = (np.minimum if sign < 0 else np.maximum)(imageops.uniform(enveloped, window), enveloped)
     return np.add(_upsample(trend, grey.shape), _upsample(paper, grey.shape))
 
 
