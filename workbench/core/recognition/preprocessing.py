@@ -30,10 +30,11 @@ _MIN_BLOB = 25  # px (on a 512-px copy): smaller blobs are the noisy fringe of a
 _FINE_STROKES = 40  # strokes thinner than 1/40 of the photo's side: a page, not one digit
 _EDGE_SPAN = 0.9  # a blob across this share of the photo's width or height …
 _EDGE_FILL = 0.1  # … covering at most this share of its box is the sheet's edge (_sheet_edges)
+_SHEET_SHARE = 0.2  # light ink in one blob this big is a sheet on a darker table
 _SAMPLE_SIDE = 512  # the ink's side and the stroke width are judged on a copy this big
 
 
-def ink_from_grey(grey: np.ndarray) -> np.ndarray:
+def ink_from_grey(grey: np.ndarray, *, covered: bool = False) -> np.ndarray:
     """Ink map in [0, 1] (1 = full ink, 0 = background) from grey luminance of either polarity.
 
     The paper (or board) is the majority of the image: its brightness is estimated at a coarse
@@ -47,11 +48,17 @@ def ink_from_grey(grey: np.ndarray) -> np.ndarray:
     tiny = imageops.median3(_downsample(grey, 64))
     trend = _lighting_trend(tiny)
     sample = _downsample(grey, _SAMPLE_SIDE)  # the ink's side and stroke width are judged here
-    sign = _ink_sign(sample - _upsample(trend, sample.shape))
+    residual = sample - _upsample(trend, sample.shape)
+    sign = _ink_sign(residual)
     if sign != 0 and min(grey.shape) >= _LOCAL_SIGN_SIDE:
         # A shadow over most of a page leaves the lit part as the minority to a smooth trend:
         # against the local paper (the tiny image, no strokes left in it) the strokes decide.
         local = _ink_sign(sample - _upsample(tiny, sample.shape), decisive=3.0)
+        # A sheet on a darker table that fills half the photo is "light ink" to the trend, but
+        # in one piece, where chalk is many strokes: the table is covered with the sheet's paper.
+        sheet = _sheet_on_table(residual) if sign > 0 and local == 0 and not covered else None
+        if sheet is not None:
+            return ink_from_grey(_covered(grey, sheet), covered=True)
         sign = local or sign
     if sign == 0:
         return np.zeros_like(grey)
@@ -82,6 +89,37 @@ def ink_from_grey(grey: np.ndarray) -> np.ndarray:
     ink = (raw - 0.5 * low) / max(0.8 * contrast - 0.5 * low, 1e-6)
     keep = imageops.dilate(mask)  # keep anti-aliased edges of strokes
     return np.where(keep, np.clip(ink, 0.0, 1.0), 0.0).astype(np.float32)
+
+
+def _sheet_on_table(residual: np.ndarray) -> np.ndarray | None:
+    """The sheet, at the `residual` sample's size, when the light side of it is one blob of a
+    fifth of the photo or more that reaches two of its edges at most (holes filled: the
+    strokes on it); None otherwise."""
+    light = residual > 3.0 * _robust_sigma(residual) + 0.5 * MIN_CONTRAST
+    parts = imageops.components(light)
+    if parts.count == 0:
+        return None
+    sizes = np.bincount(parts.labels.ravel())[1:]
+    if sizes.max() < _SHEET_SHARE * light.size:
+        return None
+    biggest = int(sizes.argmax()) + 1
+    if border_touches(parts.labels, parts.count)[biggest] > 2:
+        return None  # a light wall or table around a dark board: a ring, not a sheet
+    sheet = parts.labels == biggest
+    outside = imageops.components(~sheet)
+    open_air = np.flatnonzero(border_touches(outside.labels, outside.count) > 0)
+    return np.isin(outside.labels, open_air, invert=True)  # the sheet with its holes filled
+
+
+def _covered(grey: np.ndarray, sheet: np.ndarray) -> np.ndarray:
+    """`grey` with everything off the `sheet` (a mask of a reduced copy), and a rim inside the
+    sheet's edge, painted the sheet's paper brightness."""
+    inner = imageops.erode(sheet, 2)
+    image = Image.fromarray(inner.astype(np.uint8) * 255).resize(grey.shape[::-1])
+    on_sheet = np.asarray(image) > 127
+    if not on_sheet.any():
+        return grey
+    return np.where(on_sheet, grey, np.float32(np.median(grey[on_sheet]))).astype(np.float32)
 
 
 def to_mnist(ink: np.ndarray) -> np.ndarray | None:
