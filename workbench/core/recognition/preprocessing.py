@@ -30,6 +30,7 @@ _MIN_BLOB = 25  # px (on a 512-px copy): smaller blobs are the noisy fringe of a
 _FINE_STROKES = 40  # strokes thinner than 1/40 of the photo's side: a page, not one digit
 _EDGE_SPAN = 0.9  # a blob across this share of the photo's width or height …
 _EDGE_FILL = 0.1  # … covering at most this share of its box is the sheet's edge (_sheet_edges)
+_DIM_PAPER = 0.35  # paper this much darker than the page's is a table: no relative contrast
 _SHEET_SHARE = 0.2  # light ink in one blob this big is a sheet on a darker table
 _SAMPLE_SIDE = 512  # the ink's side and the stroke width are judged on a copy this big
 
@@ -50,15 +51,17 @@ def ink_from_grey(grey: np.ndarray, *, covered: bool = False) -> np.ndarray:
     sample = _downsample(grey, _SAMPLE_SIDE)  # the ink's side and stroke width are judged here
     residual = sample - _upsample(trend, sample.shape)
     sign = _ink_sign(residual)
-    if sign != 0 and min(grey.shape) >= _LOCAL_SIGN_SIDE:
+    if min(grey.shape) >= _LOCAL_SIGN_SIDE:
         # A shadow over most of a page leaves the lit part as the minority to a smooth trend:
         # against the local paper (the tiny image, no strokes left in it) the strokes decide.
-        local = _ink_sign(sample - _upsample(tiny, sample.shape), decisive=3.0)
-        # A sheet on a darker table that fills half the photo is "light ink" to the trend, but
-        # in one piece, where chalk is many strokes: the table is covered with the sheet's paper.
-        sheet = _sheet_on_table(residual) if sign > 0 and local == 0 and not covered else None
-        if sheet is not None:
-            return ink_from_grey(_covered(grey, sheet), covered=True)
+        local = _ink_sign(sample - _upsample(tiny, sample.shape), decisive=3.0) if sign else 0
+        # A sheet on a darker table that fills half the photo is "light ink" to the trend (or
+        # the two balance), but in one piece, where chalk is many strokes: the table is
+        # covered with the sheet's paper.
+        if sign >= 0 and local == 0 and not covered:
+            sheet = _sheet_on_table(residual)
+            if sheet is not None:
+                return ink_from_grey(_covered(grey, sheet), covered=True)
         sign = local or sign
     if sign == 0:
         return np.zeros_like(grey)
@@ -78,7 +81,9 @@ def ink_from_grey(grey: np.ndarray, *, covered: bool = False) -> np.ndarray:
     # dark board would give the darkest part four or five times the contrast of the rest.
     if sign < 0:
         raw = np.subtract(background, grey)
-        raw /= np.maximum(background, 0.05)
+        # … but a black table beside the sheet is no dim paper: its grain is not magnified
+        paper = float(np.median(background[:: _stride(background), :: _stride(background)]))
+        raw /= np.maximum(background, max(0.05, _DIM_PAPER * paper))
     else:
         raw = np.subtract(grey, background)
         raw /= np.maximum(1.0 - background, 0.05)
@@ -92,10 +97,10 @@ def ink_from_grey(grey: np.ndarray, *, covered: bool = False) -> np.ndarray:
 
 
 def _sheet_on_table(residual: np.ndarray) -> np.ndarray | None:
-    """The sheet, at the `residual` sample's size, when the light side of it is one blob of a
-    fifth of the photo or more that reaches two of its edges at most (holes filled: the
-    strokes on it); None otherwise."""
-    light = residual > 3.0 * _robust_sigma(residual) + 0.5 * MIN_CONTRAST
+    """The sheet, at the `residual` sample's size, when its light side (Otsu's split) is one
+    blob of a fifth of the photo or more that reaches two of its edges at most (holes filled:
+    the strokes on it); None otherwise."""
+    light = residual > _otsu(residual)
     parts = imageops.components(light)
     if parts.count == 0:
         return None
@@ -109,6 +114,18 @@ def _sheet_on_table(residual: np.ndarray) -> np.ndarray | None:
     outside = imageops.components(~sheet)
     open_air = np.flatnonzero(border_touches(outside.labels, outside.count) > 0)
     return np.isin(outside.labels, open_air, invert=True)  # the sheet with its holes filled
+
+
+def _otsu(values: np.ndarray) -> float:
+    """The level that splits `values` into two classes of the least spread (Otsu)."""
+    counts, edges = np.histogram(values, bins=128)
+    centres = (edges[:-1] + edges[1:]) / 2
+    weight = np.cumsum(counts)
+    mass = np.cumsum(counts * centres)
+    total, whole = weight[-1], mass[-1]
+    below, above = weight[:-1], total - weight[:-1]
+    between = (mass[:-1] * total - whole * below) ** 2 / np.maximum(below * above, 1)
+    return float(edges[1 + int(np.argmax(between))])
 
 
 def _covered(grey: np.ndarray, sheet: np.ndarray) -> np.ndarray:
