@@ -40,16 +40,32 @@ class PageSample:
         return f"{self.kind} {width}×{height}, {len(self.rows)} rows, {digits} digits; {extra}"
 
 
+FONT_PACKAGES = "fonts-humor-sans fonts-rufscript fonts-breip fonts-freefont-ttf fonts-liberation"
+
+
 def page_fonts() -> list[str | None]:
-    """Handwriting-like and plain fonts found here (the pen digits need none)."""
-    found = []
+    """Handwriting-like and plain fonts found here (the pen digits need none). The set's pages
+    depend on them: another machine draws the same set only with the same FONT_NAMES found
+    (Debian: FONT_PACKAGES)."""
+    found = list(_found_fonts().values())
+    return found or synth.available_fonts()[:1]
+
+
+def missing_fonts() -> list[str]:
+    """The FONT_NAMES not found here (their pages are drawn with the others instead)."""
+    found = _found_fonts()
+    return [name for name in FONT_NAMES if name not in found]
+
+
+def _found_fonts() -> dict[str, str]:
+    found = {}
     for name in FONT_NAMES:
         for root in _FONT_ROOTS:
             hits = sorted(root.glob(f"**/{name}.ttf")) if root.is_dir() else []
             if hits:
-                found.append(str(hits[0]))
+                found[name] = str(hits[0])
                 break
-    return found or synth.available_fonts()[:1]
+    return found
 
 
 def page_set(count: int = 40, seed: int = 15, big_every: int = 12) -> list[PageSample]:

@@ -151,6 +151,9 @@ def quantize_model(
                 per_channel=True,
                 activation_type=QuantType.QUInt8,
                 weight_type=QuantType.QInt8,
+                # 7-bit weights: a CPU without VNNI (AVX2 alone) multiplies uint8 by int8 in
+                # int16 pairs that saturate at 8 bits (test agreement 0.91 -> 0.98 there).
+                reduce_range=True,
                 extra_options={"ActivationSymmetric": False, "WeightSymmetric": True},
             )
         except (OSError, MemoryError):
@@ -167,7 +170,7 @@ def quantize_model(
             "source_sha256": file_sha256(float_model),
             "calibration_images": len(calibration),
             "method": "onnxruntime static QDQ, activations uint8 (min/max), weights int8 "
-            "per channel",
+            "per channel (7-bit range)",
             "quantised_ops": list(QUANTISED_OPS),
             "first_layer": "by pool phases (SpaceToDepth)" if phased else "as exported",
         }
