@@ -401,3 +401,21 @@ def test_a_sheet_on_a_darker_table_is_read_inside_its_edge(predictor, index, sha
     photo.save(data, "JPEG", quality=85)
     readings = read_photo(data.getvalue(), predictor, top=1)
     assert [r.top[0][0] for r in readings] == digits
+
+
+@drawn_as_measured
+def test_two_digits_run_together_read_surely_as_one_are_cut(predictor, monkeypatch):
+    """Plain paper (seed 17, page 16): a 4 run into a 9, one box the network reads as a 4 with
+    0.95. Cut in two, each part reads with 0.97 or more and the pair is likelier than the whole."""
+    from workbench.core.recognition import second_look
+
+    page = pages.page_set(17, 17)[16]
+    assert page.rows[1] == (8, 4, 9, 4, 9, 5, 9, 2)
+
+    def rows_read() -> list[bool]:
+        readings = read_photo(page.jpeg, predictor, top=1)
+        return pages.score_rows(page, [r.box for r in readings], [r.top[0][0] for r in readings])
+
+    assert rows_read() == [True, True]
+    monkeypatch.setattr(second_look, "_run_together", lambda *args: None)
+    assert rows_read() == [True, False]

@@ -25,6 +25,7 @@ ONE_HEIGHT = 0.85  # … this share of its box's height or more (a 4's arm ends 
 ONE_STROKE = 0.9  # … ink in this share of its rows without a gap (one stroke), …
 BRIDGE = 0.6  # … joined to its neighbour by less than this share of its own column: …
 SURE_ONE = 0.8  # … cut off if it reads 1, and the rest as the whole did, each with this
+PART_HEIGHT = 0.6  # a part of a box cut in two is a digit this many typical heights tall
 JOIN_OVERLAP = 0.2  # neighbours sharing this share of the narrower one's columns may be one digit
 
 
@@ -56,6 +57,10 @@ def look_again(labels: np.ndarray, found: Found, judge: Judge, image_of: ImageOf
             before = float(np.sum(np.log([max(sure[i], 1e-6) for i in members])))
             if better is not None and better[0] > before:
                 now = better[1]
+        elif wide and (
+            two := _run_together(labels, whole, sure[members[0]], ref, typical, judge, image_of)
+        ):
+            now = two
         elif len(members) == 1 and whole.width >= ONE_BOX * typical:  # a 1 run into it?
             cuts = _one_cuts(labels, whole, typical, image_of)
             ones[len(looked)] = (int(digits[members[0]]), cuts)
@@ -98,7 +103,9 @@ def _best_cuts(
         (i, j)
         for i in range(len(ends))
         for j in range(i + 1, len(ends))
-        if narrowest <= ends[j] - ends[i] <= widest and (i, j) != (0, len(ends) - 1)
+        if narrowest <= ends[j] - ends[i] <= widest
+        and (i, j) != (0, len(ends) - 1)
+        and (count > 2 or i == 0 or j == len(ends) - 1)  # two parts: one at each edge
     ]
     parts = {span: group.columns(members, ends[span[0]], ends[span[1]]) for span in spans}
     images = {span: image_of(part) for span, part in parts.items() if part}
@@ -122,6 +129,26 @@ def _best_cuts(
         return None
     score, chain = best[(len(ends) - 1, count)]
     return score, [(parts[span], images[span]) for span in chain]
+
+
+def _run_together(
+    labels: np.ndarray,
+    group: Group,
+    sure: float,
+    ref: float,
+    typical: float,
+    judge: Judge,
+    image_of: ImageOf,
+) -> Found | None:
+    """A wide box read surely, perhaps two digits run together read as one ("98" read 8): its
+    two parts, where each reads with SURE_PARTS, each is a digit's height (PART_HEIGHT), and
+    the two together are likelier than the whole; else None."""
+    better = _best_cuts(labels, group, typical, judge, image_of, 2, SURE_PARTS)
+    if better is None or better[0] <= math.log(sure):
+        return None
+    if min(part.height for part, _ in better[1]) < PART_HEIGHT * ref:
+        return None
+    return better[1]
 
 
 Cut = tuple[tuple[Group, Group], Group, np.ndarray]  # the two parts, the 1, the 1's crop
