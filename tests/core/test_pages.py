@@ -419,3 +419,23 @@ def test_two_digits_run_together_read_surely_as_one_are_cut(predictor, monkeypat
     assert rows_read() == [True, True]
     monkeypatch.setattr(second_look, "_run_together", lambda *args: None)
     assert rows_read() == [True, False]
+
+
+@drawn_as_measured
+def test_a_one_run_into_a_digit_read_unsurely_is_cut_off(predictor, monkeypatch):
+    """Squared paper (seed 18, page 22): a 6 run into a 1, one box read as 2 with 0.6. The 1
+    cut off reads 1 and the rest 6, both surely: the box is two digits though the whole was
+    read as no digit in particular."""
+    from workbench.core.recognition import second_look
+
+    page = pages.page_set(23, 18)[22]
+    assert page.rows[1] == (6, 1, 7)
+
+    def row_read() -> bool:
+        readings = read_photo(page.jpeg, predictor, top=1)
+        boxes, digits = [r.box for r in readings], [r.top[0][0] for r in readings]
+        return pages.score_rows(page, boxes, digits)[1]
+
+    assert row_read()
+    monkeypatch.setattr(second_look, "UNSURE_ONE", 1.01)  # only a surely read box: as before
+    assert not row_read()

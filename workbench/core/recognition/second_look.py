@@ -25,6 +25,7 @@ ONE_HEIGHT = 0.85  # … this share of its box's height or more (a 4's arm ends 
 ONE_STROKE = 0.9  # … ink in this share of its rows without a gap (one stroke), …
 BRIDGE = 0.6  # … joined to its neighbour by less than this share of its own column: …
 SURE_ONE = 0.8  # … cut off if it reads 1, and the rest as the whole did, each with this
+UNSURE_ONE = 0.95  # … or, in a box read under SURE, the 1 and the rest as any digit with this
 PART_HEIGHT = 0.6  # a part of a box cut in two is a digit this many typical heights tall
 JOIN_OVERLAP = 0.2  # neighbours sharing this share of the narrower one's columns may be one digit
 
@@ -36,8 +37,11 @@ def look_again(labels: np.ndarray, found: Found, judge: Judge, image_of: ImageOf
     - a box LOOK_WIDE typical widths wide read under SURE, or the parts of a blob the width rule cut
       when one reads under SURE (two digits run together, cut in the wrong place): cut afresh
       where the network reads the parts best (`_best_cuts`);
-    - a box read surely may hold a 1 touching its neighbour ("14" read 4): the 1 is cut off
-      if it reads 1 and the rest reads as the whole did (`_one_cuts`, `_touching_ones`);
+    - a wide box read surely may be two digits run together ("98" read 8): cut in two where
+      the parts read surely and likelier than the whole (`_run_together`);
+    - a box may hold a 1 touching its neighbour ("14" read 4, "61" read 2 unsurely): the 1 is
+      cut off if it reads 1 and the rest reads as the whole did, or, when the whole was read
+      unsurely, as any digit surely (`_one_cuts`, `_touching_ones`);
     - neighbours that share columns, together no wider than a digit, read as one (an open 4
       in two strokes): joined (`_joins`).
     """
@@ -46,25 +50,27 @@ def look_again(labels: np.ndarray, found: Found, judge: Judge, image_of: ImageOf
     probabilities = judge(np.stack([image for _, image in found]))
     sure, digits = probabilities.max(axis=1), probabilities.argmax(axis=1)
     looked: list[Found] = []
-    ones: dict[int, tuple[int, list[Cut]]] = {}  # unit → (the digit read, its cuts to try)
+    ones: dict[int, tuple[int, float, list[Cut]]] = {}  # unit → (digit or -1, its p, cuts)
     for whole, members in _units(found):
-        now = [found[i] for i in members]
         wide = len(members) > 1 or whole.width >= LOOK_WIDE * typical
-        if min(sure[i] for i in members) < SURE and wide:
+        unsure = min(sure[i] for i in members) < SURE
+        cut = None
+        if unsure and wide:
             count = max(2, len(members))  # the width rule's count; a wide box: two digits …
             floor = SURE if len(members) > 1 else SURE_PARTS  # … each read surely
             better = _best_cuts(labels, whole, typical, judge, image_of, count, floor)
             before = float(np.sum(np.log([max(sure[i], 1e-6) for i in members])))
             if better is not None and better[0] > before:
-                now = better[1]
-        elif wide and (
-            two := _run_together(labels, whole, sure[members[0]], ref, typical, judge, image_of)
-        ):
-            now = two
-        elif len(members) == 1 and whole.width >= ONE_BOX * typical:  # a 1 run into it?
-            cuts = _one_cuts(labels, whole, typical, image_of)
-            ones[len(looked)] = (int(digits[members[0]]), cuts)
-        looked.append(now)
+                cut = better[1]
+        elif wide:
+            cut = _run_together(labels, whole, sure[members[0]], ref, typical, judge, image_of)
+        if cut is None and len(members) == 1 and whole.width >= ONE_BOX * typical:
+            ones[len(looked)] = (  # a 1 run into it? The rest reads as the whole, if it was sure
+                -1 if unsure else int(digits[members[0]]),
+                float(sure[members[0]]),
+                _one_cuts(labels, whole, typical, image_of),
+            )
+        looked.append(cut or [found[i] for i in members])
     for unit, parts in _touching_ones(ones, judge, image_of).items():
         looked[unit] = parts
     return _joins([box for unit in looked for box in unit], judge, image_of, ref, typical)
@@ -183,13 +189,14 @@ def _one_cuts(labels: np.ndarray, group: Group, typical: float, image_of: ImageO
 
 
 def _touching_ones(
-    ones: dict[int, tuple[int, list[Cut]]], judge: Judge, image_of: ImageOf
+    ones: dict[int, tuple[int, float, list[Cut]]], judge: Judge, image_of: ImageOf
 ) -> dict[int, Found]:
-    """For each box read surely as a digit, with its `_one_cuts`: the parts, where the network
-    reads the 1 as 1 and the rest as that digit, each with SURE_ONE (the rest has lost a
-    little of its ink to the cut); the best such cut of each box. The 1s are read first, in
+    """For each box with its `_one_cuts`: the parts, where the network reads the 1 as 1 and
+    the rest as the digit the box was read surely as, each with SURE_ONE (the rest has lost a
+    little of its ink to the cut), or, for a box read unsurely (digit -1), the rest as any digit
+    and both with UNSURE_ONE; the best such cut of each box. The 1s are read first, in
     one batch; the rests of those that read 1, in another."""
-    flat = [(unit, digit, cut) for unit, (digit, cuts) in ones.items() for cut in cuts]
+    flat = [(unit, digit, cut) for unit, (digit, _, cuts) in ones.items() for cut in cuts]
     if not flat:
         return {}
     p_ones = judge(np.stack([image for *_, (_, _, image) in flat]))[:, 1]
@@ -204,8 +211,10 @@ def _touching_ones(
     p_rests = judge(np.stack([rest_image for *_, rest_image in tried]))
     best: dict[int, tuple[float, Found]] = {}
     for (unit, digit, p_one, found, _), p_rest in zip(tried, p_rests, strict=True):
-        score = p_one * float(p_rest[digit])
-        if p_rest[digit] >= SURE_ONE and score > best.get(unit, (0.0,))[0]:
+        rest = float(p_rest[digit] if digit >= 0 else p_rest.max())
+        least = SURE_ONE if digit >= 0 else UNSURE_ONE  # a box read unsurely: both parts surely
+        score = p_one * rest
+        if min(p_one, rest) >= least and score > best.get(unit, (0.0,))[0]:
             best[unit] = (score, found)
     return {unit: found for unit, (_, found) in best.items()}
 
