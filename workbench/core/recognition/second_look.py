@@ -50,7 +50,7 @@ def look_again(labels: np.ndarray, found: Found, judge: Judge, image_of: ImageOf
     probabilities = judge(np.stack([image for _, image in found]))
     sure, digits = probabilities.max(axis=1), probabilities.argmax(axis=1)
     looked: list[Found] = []
-    ones: dict[int, tuple[int, float, list[Cut]]] = {}  # unit → (digit or -1, its p, cuts)
+    ones: dict[int, tuple[int, list[Cut]]] = {}  # unit → (the digit read or -1, cuts to try)
     for whole, members in _units(found):
         wide = len(members) > 1 or whole.width >= LOOK_WIDE * typical
         unsure = min(sure[i] for i in members) < SURE
@@ -67,7 +67,6 @@ def look_again(labels: np.ndarray, found: Found, judge: Judge, image_of: ImageOf
         if cut is None and len(members) == 1 and whole.width >= ONE_BOX * typical:
             ones[len(looked)] = (  # a 1 run into it? The rest reads as the whole, if it was sure
                 -1 if unsure else int(digits[members[0]]),
-                float(sure[members[0]]),
                 _one_cuts(labels, whole, typical, image_of),
             )
         looked.append(cut or [found[i] for i in members])
@@ -189,14 +188,14 @@ def _one_cuts(labels: np.ndarray, group: Group, typical: float, image_of: ImageO
 
 
 def _touching_ones(
-    ones: dict[int, tuple[int, float, list[Cut]]], judge: Judge, image_of: ImageOf
+    ones: dict[int, tuple[int, list[Cut]]], judge: Judge, image_of: ImageOf
 ) -> dict[int, Found]:
     """For each box with its `_one_cuts`: the parts, where the network reads the 1 as 1 and
     the rest as the digit the box was read surely as, each with SURE_ONE (the rest has lost a
     little of its ink to the cut), or, for a box read unsurely (digit -1), the rest as any digit
     and both with UNSURE_ONE; the best such cut of each box. The 1s are read first, in
     one batch; the rests of those that read 1, in another."""
-    flat = [(unit, digit, cut) for unit, (digit, _, cuts) in ones.items() for cut in cuts]
+    flat = [(unit, digit, cut) for unit, (digit, cuts) in ones.items() for cut in cuts]
     if not flat:
         return {}
     p_ones = judge(np.stack([image for *_, (_, _, image) in flat]))[:, 1]
