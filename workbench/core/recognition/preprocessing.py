@@ -43,12 +43,15 @@ def ink_from_grey(grey: np.ndarray, *, covered: bool = False) -> np.ndarray:
     and departures no bigger than the sensor noise are dropped. A uniform or pure-noise image
     gives all zeros.
     """
-    grey = np.asarray(grey, dtype=np.float32)
+    grey = np.ascontiguousarray(grey, dtype=np.float32)
     if grey.ndim != 2 or grey.size == 0:
         raise ValueError(f"expected a non-empty (H, W) grey image, got shape {grey.shape}")
-    tiny = imageops.median3(_downsample(grey, 64))
+    picture = Image.fromarray(grey)  # reduced three times: converted once
+    tiny = imageops.median3(_downsample(grey, 64, picture))
     trend = _lighting_trend(tiny)
-    sample = _downsample(grey, _SAMPLE_SIDE)  # the ink's side and stroke width are judged here
+    sample = _downsample(
+        grey, _SAMPLE_SIDE, picture
+    )  # the ink's side and stroke width are judged here
     residual = sample - _upsample(trend, sample.shape)
     sign = _ink_sign(residual)
     if min(grey.shape) >= _LOCAL_SIGN_SIDE:
@@ -71,7 +74,7 @@ def ink_from_grey(grey: np.ndarray, *, covered: bool = False) -> np.ndarray:
     # enough to follow a shadow's edge.
     envelope = imageops.grey_closing if sign < 0 else imageops.grey_opening
     fine = max(grey.shape) > _FINE_PAPER_SIDE
-    background = _paper(grey, sample, trend, sign) if fine else None
+    background = _paper(grey, picture, sample, trend, sign) if fine else None
     if background is None:
         window = max(3, min(max(tiny.shape) // 2, 15) | 1)
         background = trend + envelope(tiny - trend, window)
@@ -176,29 +179,31 @@ def to_mnist(ink: np.ndarray) -> np.ndarray | None:
     return out
 
 
-def _paper(grey: np.ndarray, sample: np.ndarray, trend: np.ndarray, sign: int) -> np.ndarray | None:
+def _paper(
+    grey: np.ndarray, picture: Image.Image, sample: np.ndarray, trend: np.ndarray, sign: int
+) -> np.ndarray | None:
     """The paper's brightness under the strokes, fine enough to follow a shadow's edge.
 
     The envelope on the far side of the ink (a closing for dark ink) with a window three
     stroke widths wide, taken where a stroke is about 1.5 px: strokes vanish, shadows wider
-    than that stay (the stroke width is measured on `sample`, `grey` reduced). None when no
-    stroke width can be measured, or when strokes are so wide (a digit filling the photo) that
-    the coarse estimate already follows the light.
+    than that stay (the stroke width is measured on `sample`, `grey` reduced; `picture` is
+    `grey` as a PIL image). None when no stroke width can be measured, or when strokes are so
+    wide (a digit filling the photo) that the coarse estimate already follows the light.
     """
     width = _stroke_width(sample, max(grey.shape) / max(sample.shape), trend, sign)
     if width is None or width > max(grey.shape) / _FINE_STROKES:
         return None
     scale = min(1.0, max(_MIN_PAPER_SIDE / max(grey.shape), 1.5 / width))
-    medium = _downsample(grey, max(8, round(max(grey.shape) * scale)))
+    medium = _downsample(grey, max(8, round(max(grey.shape) * scale)), picture)
     envelope = imageops.grey_closing if sign < 0 else imageops.grey_opening
     window = max(3, math.ceil(3.0 * width * medium.shape[0] / grey.shape[0]) | 1)
-    flat = medium - _upsample(trend, medium.shape)
-    enveloped = envelope(flat, window)
+    lighting = _upsample(trend, medium.shape)
+    enveloped = envelope(medium - lighting, window)
     # Smoothed, but never past the envelope: a blur carries a lit sheet's brightness over the
     # dark table beside it (or the lit paper over a hard shadow's edge), and the strip there
     # would read as ink.
     paper = (np.minimum if sign < 0 else np.maximum)(imageops.uniform(enveloped, window), enveloped)
-    return np.add(_upsample(trend, grey.shape), _upsample(paper, grey.shape))
+    return _upsample(lighting + paper, grey.shape)
 
 
 def _stroke_width(sample: np.ndarray, factor: float, trend: np.ndarray, sign: int) -> float | None:
@@ -361,14 +366,16 @@ def _stride(values: np.ndarray) -> int:
     return max(1, math.ceil(math.sqrt(values.size / 250_000)))  # samples of 250,000 at most
 
 
-def _downsample(values: np.ndarray, longest: int) -> np.ndarray:
+def _downsample(values: np.ndarray, longest: int, picture: Image.Image | None = None) -> np.ndarray:
+    """`values` reduced to `longest` pixels on its longer side (`picture`: they as a PIL image)."""
     height, width = values.shape
     factor = max(height, width) / longest
     if factor <= 1:
         return values
     size = (max(1, round(width / factor)), max(1, round(height / factor)))
-    image = Image.fromarray(np.ascontiguousarray(values, dtype=np.float32))
-    return np.asarray(image.resize(size, Image.Resampling.BOX))
+    if picture is None:
+        picture = Image.fromarray(np.ascontiguousarray(values, dtype=np.float32))
+    return np.asarray(picture.resize(size, Image.Resampling.BOX))
 
 
 def _upsample(values: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

@@ -12,6 +12,7 @@ _MARGIN = 2  # px beyond the line's edges where a crossing stroke shows
 _THINNESS = 40  # a line is at least this many times longer than it is thick
 _MIN_SIDE = 150  # smaller images hold no ruling worth the name
 _CORNER_LENGTH = 20  # px: a line cut this short by a corner of the photo still counts
+_GOLDEN = (5**0.5 - 1) / 2  # the sample of a busy page: indices i·φ mod 1, spread like chance
 
 
 def ruled_lines(mask: np.ndarray) -> np.ndarray | None:
@@ -52,8 +53,8 @@ def _best_angle(
     xs: np.ndarray, ys: np.ndarray, centre: float, offsets: np.ndarray, sample: int = 0
 ) -> float:
     """The angle whose projection piles the points up most sharply (sum of squared counts)."""
-    if sample and xs.size > sample:  # a fixed random sample: a stride would alias the grid
-        pick = np.random.default_rng(0).choice(xs.size, sample, replace=False)
+    if sample and xs.size > sample:  # spread as a random sample (a stride would alias the grid)
+        pick = (np.arange(sample) * _GOLDEN % 1.0 * xs.size).astype(np.int64)  # Weyl's sequence
         xs, ys = xs[pick], ys[pick]
     best, best_score = centre, -1.0
     for offset in offsets:
