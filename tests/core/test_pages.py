@@ -439,3 +439,25 @@ def test_a_one_run_into_a_digit_read_unsurely_is_cut_off(predictor, monkeypatch)
     assert row_read()
     monkeypatch.setattr(second_look, "UNSURE_ONE", 1.01)  # only a surely read box: as before
     assert not row_read()
+
+
+@drawn_as_measured
+def test_a_shadow_over_half_a_lined_page_leaves_no_ink_at_its_edge(predictor, monkeypatch):
+    """Lined paper (seed 18, page 33) half in a soft shadow: against a page-wide light trend the
+    shadow spreads the paper's values so far that no stroke stands four noise levels above it.
+    The pixel-to-pixel noise measures the strokes, the paper follows the shadow's edge, and the
+    page reads as its 14 digits, not 30 with the edge's speckle."""
+    from workbench.core.recognition import preprocessing
+
+    page = pages.page_set(34, 18)[33]
+    assert page.rows == ((5, 5, 9, 7, 7, 2, 5, 0), (6, 6, 3, 3, 1, 3))
+
+    def read() -> tuple[int, list[bool]]:
+        readings = read_photo(page.jpeg, predictor, top=1)
+        boxes, digits = [r.box for r in readings], [r.top[0][0] for r in readings]
+        return len(readings), pages.score_rows(page, boxes, digits)
+
+    assert read() == (14, [True, True])
+    monkeypatch.setattr(preprocessing, "_pixel_noise", lambda values: float("inf"))
+    count, rows = read()
+    assert count > 20 and not any(rows)

@@ -209,10 +209,23 @@ def _paper(
 def _stroke_width(sample: np.ndarray, factor: float, trend: np.ndarray, sign: int) -> float | None:
     """Typical stroke width in pixels of an image `factor` times the `sample`: four times the
     mean distance to the paper inside each stroke blob of the sample, the median over blobs (a
-    shadow is one blob, the strokes are many)."""
+    shadow is one blob, the strokes are many).
+
+    Strokes stand four noise levels above the paper. A shadow over much of the page spreads the
+    paper's values so far that its noise level hides the strokes: then the noise is the pixel
+    to pixel noise alone."""
     ink = sign * (sample - _upsample(trend, sample.shape))
     ink -= float(np.median(ink))
-    mask = ink > max(4.0 * _robust_sigma(ink), 0.5 * float(np.percentile(ink, 99.5)))
+    strong = 0.5 * float(np.percentile(ink, 99.5))
+    width = _blob_width(ink > max(4.0 * _robust_sigma(ink), strong))
+    if width is None:
+        width = _blob_width(ink > max(4.0 * _pixel_noise(ink), strong))
+    return None if width is None else max(1.0, width * factor)
+
+
+def _blob_width(mask: np.ndarray) -> float | None:
+    """Four times the median over blobs of the mask (a little closed) of their mean distance to
+    the outside; None without blobs of _MIN_BLOB pixels."""
     mask = imageops.close(mask, iterations=2)  # a blocky or broken stroke stays whole
     parts = imageops.components(mask)
     if parts.count == 0 or mask.all():
@@ -223,7 +236,7 @@ def _stroke_width(sample: np.ndarray, factor: float, trend: np.ndarray, sign: in
     means = (sums[1:] / np.maximum(sizes, 1))[sizes >= _MIN_BLOB]  # not the noisy fringe
     if means.size == 0:
         return None
-    return max(1.0, 4.0 * float(np.percentile(means, 50)) * factor)
+    return 4.0 * float(np.percentile(means, 50))
 
 
 def _lighting_trend(tiny: np.ndarray) -> np.ndarray:
@@ -360,6 +373,12 @@ def _extent(box: np.ndarray) -> int:
 def _robust_sigma(values: np.ndarray) -> float:
     values = values.ravel()
     return float(1.4826 * np.median(np.abs(values - np.median(values)))) + 1e-4
+
+
+def _pixel_noise(values: np.ndarray) -> float:
+    """The noise of neighbouring pixels alone (from their differences): smooth light and
+    shadows add nothing to it."""
+    return _robust_sigma(np.diff(values, axis=1)) / math.sqrt(2.0)
 
 
 def _stride(values: np.ndarray) -> int:
