@@ -144,6 +144,20 @@ def test_ruled_lines_go_and_a_crossing_stroke_stays():
     assert ruled_lines(single) is None
 
 
+def test_where_grid_lines_cross_is_paper_and_a_stroke_through_a_cell_stays():
+    """Squared paper: each line is beyond the other's edges where they cross; that is no stroke."""
+    mask = np.zeros((400, 600), dtype=bool)
+    for y in range(30, 400, 50):
+        mask[y : y + 2] = True
+    for x in range(25, 600, 50):
+        mask[:, x : x + 2] = True
+    mask[140:260, 240:246] = True  # a stroke crossing two horizontal lines inside one column
+    lines = ruled_lines(mask)
+    assert lines is not None
+    assert lines[30:32, 25:27].all() and lines[330:332, 525:527].all()  # crossings
+    assert (lines == (mask & ~np.pad(np.ones((120, 6), bool), ((140, 140), (240, 354))))).all()
+
+
 def test_a_stroke_along_a_ruled_line_stays():
     """A 7 whose bar lies on a rule, drawn with a pen no wider than the rule but far darker."""
     rng = np.random.default_rng(1)

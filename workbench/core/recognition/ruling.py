@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -13,6 +14,19 @@ _THINNESS = 40  # a line is at least this many times longer than it is thick
 _MIN_SIDE = 150  # smaller images hold no ruling worth the name
 _CORNER_LENGTH = 20  # px: a line cut this short by a corner of the photo still counts
 _GOLDEN = (5**0.5 - 1) / 2  # the sample of a busy page: indices i·φ mod 1, spread like chance
+
+
+@dataclass(frozen=True)
+class _Band:
+    """The mask's pixels inside the bands of lines at one angle: where they are, their distance
+    across the lines, and the first distances outside their band on either side."""
+
+    xs: np.ndarray
+    ys: np.ndarray
+    across: np.ndarray
+    lo_edge: np.ndarray
+    hi_edge: np.ndarray
+    angle: float
 
 
 def ruled_lines(mask: np.ndarray) -> np.ndarray | None:
@@ -29,17 +43,26 @@ def ruled_lines(mask: np.ndarray) -> np.ndarray | None:
     full_ys, full_xs = np.nonzero(mask)
     if full_xs.size < 20:
         return None
-    lines = None
+    bands = []
     for base, chord in ((0.0, width), (90.0, height)):
         angle = _best_angle(
             full_xs, full_ys, base, np.arange(-MAX_TILT, MAX_TILT + 0.1, 0.5), sample=20_000
         )
         angle = _best_angle(full_xs, full_ys, angle, np.arange(-0.5, 0.51, 0.1), sample=60_000)
-        found = _line_pixels(
-            mask, full_xs, full_ys, angle, chord / math.cos(math.radians(angle - base))
-        )
-        if found is not None:
-            lines = found if lines is None else lines | found
+        band = _band(mask, full_xs, full_ys, angle, chord / math.cos(math.radians(angle - base)))
+        if band is not None:
+            bands.append(band)
+    if not bands:
+        return None
+    # Where lines cross (squared paper), each is beyond the other's edges: that is no stroke.
+    on_band = np.zeros(mask.shape, dtype=bool)
+    for band in bands:
+        on_band[band.ys, band.xs] = True
+    strokes = mask & ~on_band
+    lines = np.zeros(mask.shape, dtype=bool)
+    for band in bands:
+        paper = ~_beyond(strokes, band)  # no stroke runs on beyond the line here: the line alone
+        lines[band.ys[paper], band.xs[paper]] = True
     return lines
 
 
@@ -85,10 +108,11 @@ def _inside_length(shape: tuple[int, int], angle: float, across: np.ndarray) -> 
     return np.maximum(t_hi - t_lo, 0.0)
 
 
-def _line_pixels(
+def _band(
     mask: np.ndarray, xs: np.ndarray, ys: np.ndarray, angle: float, chord: float
-) -> np.ndarray | None:
-    """The line pixels of lines running at `angle` across `chord` pixels of the image."""
+) -> _Band | None:
+    """The pixels of `mask` inside the bands of lines running at `angle` across `chord` pixels
+    of the image; None without ruled lines."""
     d = _across(xs, ys, angle)
     low = int(d.min())
     counts = np.bincount(d - low)
@@ -129,19 +153,19 @@ def _line_pixels(
     first[band_id[starts]] = bins[starts]
     last[band_id[ends]] = bins[ends]
     lo_edge, hi_edge = first[band_id[pd]], last[band_id[pd]]
-    a = math.radians(angle)
+    return _Band(px, py, pd, lo_edge, hi_edge, angle)
+
+
+def _beyond(strokes: np.ndarray, band: _Band) -> np.ndarray:
+    """For each pixel of the band: whether a stroke shows _MARGIN px beyond either edge."""
+    a = math.radians(band.angle)
     nx, ny = -math.sin(a), math.cos(a)  # unit normal: towards growing distance
-    height, width = mask.shape
-    beyond = []
-    for target in (lo_edge - _MARGIN, hi_edge + _MARGIN):
-        step = target - pd
-        qx = np.rint(px + step * nx).astype(np.int64)
-        qy = np.rint(py + step * ny).astype(np.int64)
+    height, width = strokes.shape
+    found = np.zeros(band.xs.size, dtype=bool)
+    for target in (band.lo_edge - _MARGIN, band.hi_edge + _MARGIN):
+        step = target - band.across
+        qx = np.rint(band.xs + step * nx).astype(np.int64)
+        qy = np.rint(band.ys + step * ny).astype(np.int64)
         inside = (qx >= 0) & (qx < width) & (qy >= 0) & (qy < height)
-        ink = np.zeros(px.size, dtype=bool)
-        ink[inside] = mask[qy[inside], qx[inside]]
-        beyond.append(ink)
-    paper = ~(beyond[0] | beyond[1])  # no stroke runs on beyond the line here: the line alone
-    lines = np.zeros(mask.shape, dtype=bool)
-    lines[py[paper], px[paper]] = True
-    return lines
+        found[inside] |= strokes[qy[inside], qx[inside]]
+    return found
