@@ -475,3 +475,23 @@ def test_a_shadow_over_half_a_lined_page_leaves_no_ink_at_its_edge(predictor, mo
     monkeypatch.setattr(preprocessing, "_pixel_noise", lambda values: float("inf"))
     count, rows = read()
     assert count > 20 and not any(rows)
+
+
+@drawn_as_measured
+def test_an_open_four_whose_stroke_stands_apart_is_joined(predictor, monkeypatch):
+    """Lined paper (seed 17, page 21): an open 4 whose left stroke stands a little apart, read
+    as 1 and as 4 with 0.73. The two are close and one was read unsurely: together they read
+    4 surely, so they are one digit."""
+    from workbench.core.recognition import second_look
+
+    page = pages.page_set(22, 17)[21]
+    assert page.rows[2] == (7, 2, 5, 4, 4, 2, 5, 2)
+
+    def row_read() -> bool:
+        readings = read_photo(page.jpeg, predictor, top=1)
+        boxes, digits = [r.box for r in readings], [r.top[0][0] for r in readings]
+        return pages.score_rows(page, boxes, digits)[2]
+
+    assert row_read()
+    monkeypatch.setattr(second_look, "JOIN_GAP", 0.0)  # only neighbours that touch: as before
+    assert not row_read()

@@ -28,6 +28,7 @@ SURE_ONE = 0.8  # … cut off if it reads 1, and the rest as the whole did, each
 UNSURE_ONE = 0.95  # … or, in a box read under SURE, the 1 and the rest as any digit with this
 PART_HEIGHT = 0.6  # a part of a box cut in two is a digit this many typical heights tall
 JOIN_OVERLAP = 0.2  # neighbours sharing this share of the narrower one's columns may be one digit
+JOIN_GAP = 0.25  # … or, one of them read under SURE, this many typical widths apart at most
 
 
 def look_again(labels: np.ndarray, found: Found, judge: Judge, image_of: ImageOf) -> Found:
@@ -42,8 +43,8 @@ def look_again(labels: np.ndarray, found: Found, judge: Judge, image_of: ImageOf
     - a box may hold a 1 touching its neighbour ("14" read 4, "61" read 2 unsurely): the 1 is
       cut off if it reads 1 and the rest reads as the whole did, or, when the whole was read
       unsurely, as any digit surely (`_one_cuts`, `_touching_ones`);
-    - neighbours that share columns, together no wider than a digit, read as one (an open 4
-      in two strokes): joined (`_joins`).
+    - neighbours that share columns, or stand close with one read unsurely, together no wider
+      than a digit, read as one (an open 4 in two strokes): joined (`_joins`).
     """
     ref = float(np.median([g.height for g, _ in found]))
     typical = float(np.median([g.width for g, _ in found if g.height >= 0.6 * ref]))
@@ -219,10 +220,12 @@ def _touching_ones(
 
 
 def _joins(found: Found, judge: Judge, image_of: ImageOf, ref: float, typical: float) -> Found:
-    """Neighbours in reading order that share JOIN_OVERLAP of the narrower one's columns,
-    together no wider than LOOK_WIDE typical digits: joined where the whole reads with SURE_PARTS
-    and better than the two parts together (a digit written in two strokes)."""
-    pairs, unions = [], []
+    """Neighbours in reading order that share JOIN_OVERLAP of the narrower one's columns, or
+    stand JOIN_GAP typical widths apart at most with one of them read under SURE (an open 4's
+    stroke beside the rest), together no wider than LOOK_WIDE typical digits: joined where the
+    whole reads with SURE_PARTS and better than the two parts together (a digit written in two
+    strokes)."""
+    pairs, unions, overlapping = [], [], []
     for i in range(len(found) - 1):
         a, b = found[i][0], found[i + 1][0]
         shared = min(a.x1, b.x1) - max(a.x0, b.x0)
@@ -230,7 +233,7 @@ def _joins(found: Found, judge: Judge, image_of: ImageOf, ref: float, typical: f
         if (
             a.cut
             or b.cut
-            or shared < JOIN_OVERLAP * min(a.width, b.width)
+            or shared < -JOIN_GAP * typical
             or union.width > LOOK_WIDE * typical
             or union.height > 1.5 * ref
         ):
@@ -239,17 +242,20 @@ def _joins(found: Found, judge: Judge, image_of: ImageOf, ref: float, typical: f
         if image is not None:
             pairs.append(i)
             unions.append((union, image))
+            overlapping.append(shared >= JOIN_OVERLAP * min(a.width, b.width))
     if not pairs:
         return found
     parts = [found[j][1] for i in pairs for j in (i, i + 1)]
     sure = judge(np.stack([image for _, image in unions] + parts)).max(axis=1)
-    whole, apart = sure[: len(pairs)], sure[len(pairs) :].reshape(-1, 2).prod(axis=1)
+    whole, apart = sure[: len(pairs)], sure[len(pairs) :].reshape(-1, 2)
     out: list[tuple[Group, np.ndarray] | None] = list(found)
     taken: set[int] = set()
     for n in np.argsort(-whole, kind="stable"):
         i = pairs[n]
-        if {i, i + 1} & taken or whole[n] < SURE_PARTS or whole[n] <= apart[n]:
+        if {i, i + 1} & taken or whole[n] < SURE_PARTS or whole[n] <= apart[n].prod():
             continue
+        if not overlapping[n] and apart[n].min() >= SURE:
+            continue  # two digits side by side, each read surely
         out[i], out[i + 1] = unions[n], None
         taken |= {i, i + 1}
     return [item for item in out if item is not None]
