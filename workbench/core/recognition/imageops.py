@@ -230,3 +230,11 @@ def _pad(values: np.ndarray, width: int, axis: int, mode: str) -> np.ndarray:
 def _check_odd(size: int) -> None:
     if size < 1 or size % 2 == 0:
         raise ValueError(f"window size must be odd and positive, not {size}")
+
+
+def border_touches(labels: np.ndarray, count: int) -> np.ndarray:
+    """For each label (index 0 = background), how many of the four image edges it touches."""
+    touches = np.zeros(count + 1, dtype=np.int8)
+    for edge in (labels[0], labels[-1], labels[:, 0], labels[:, -1]):
+        touches[np.unique(edge)] += 1
+    return touches

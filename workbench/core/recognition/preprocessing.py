@@ -9,6 +9,7 @@ from PIL import Image
 
 from workbench.core.recognition import imageops
 from workbench.core.recognition.ruling import ruled_lines
+from workbench.core.recognition.sheet import covered_by_sheet, sheet_on_table
 
 MNIST_SIZE = 28
 MNIST_BOX = 20  # MNIST digits were scaled to fit 20×20, then centred by mass in 28×28
@@ -31,7 +32,6 @@ _FINE_STROKES = 40  # strokes thinner than 1/40 of the photo's side: a page, not
 _EDGE_SPAN = 0.9  # a blob across this share of the photo's width or height …
 _EDGE_FILL = 0.1  # … covering at most this share of its box is the sheet's edge (_sheet_edges)
 _DIM_PAPER = 0.35  # paper this much darker than the page's is a table: no relative contrast
-_SHEET_SHARE = 0.2  # light ink in one blob this big is a sheet on a darker table
 _SAMPLE_SIDE = 512  # the ink's side and the stroke width are judged on a copy this big
 
 
@@ -62,9 +62,9 @@ def ink_from_grey(grey: np.ndarray, *, covered: bool = False) -> np.ndarray:
         # the two balance), but in one piece, where chalk is many strokes: the table is
         # covered with the sheet's paper.
         if sign >= 0 and local == 0 and not covered:
-            sheet = _sheet_on_table(residual)
+            sheet = sheet_on_table(residual)
             if sheet is not None:
-                return ink_from_grey(_covered(grey, sheet), covered=True)
+                return ink_from_grey(covered_by_sheet(grey, sheet), covered=True)
         sign = local or sign
     if sign == 0:
         return np.zeros_like(grey)
@@ -97,49 +97,6 @@ def ink_from_grey(grey: np.ndarray, *, covered: bool = False) -> np.ndarray:
     ink = (raw - 0.5 * low) / max(0.8 * contrast - 0.5 * low, 1e-6)
     keep = imageops.dilate(mask)  # keep anti-aliased edges of strokes
     return np.where(keep, np.clip(ink, 0.0, 1.0), 0.0).astype(np.float32)
-
-
-def _sheet_on_table(residual: np.ndarray) -> np.ndarray | None:
-    """The sheet, at the `residual` sample's size, when its light side (Otsu's split) is one
-    blob of a fifth of the photo or more that reaches two of its edges at most (holes filled:
-    the strokes on it); None otherwise."""
-    light = residual > _otsu(residual)
-    parts = imageops.components(light)
-    if parts.count == 0:
-        return None
-    sizes = np.bincount(parts.labels.ravel())[1:]
-    if sizes.max() < _SHEET_SHARE * light.size:
-        return None
-    biggest = int(sizes.argmax()) + 1
-    if border_touches(parts.labels, parts.count)[biggest] > 2:
-        return None  # a light wall or table around a dark board: a ring, not a sheet
-    sheet = parts.labels == biggest
-    outside = imageops.components(~sheet)
-    open_air = np.flatnonzero(border_touches(outside.labels, outside.count) > 0)
-    return np.isin(outside.labels, open_air, invert=True)  # the sheet with its holes filled
-
-
-def _otsu(values: np.ndarray) -> float:
-    """The level that splits `values` into two classes of the least spread (Otsu)."""
-    counts, edges = np.histogram(values, bins=128)
-    centres = (edges[:-1] + edges[1:]) / 2
-    weight = np.cumsum(counts)
-    mass = np.cumsum(counts * centres)
-    total, whole = weight[-1], mass[-1]
-    below, above = weight[:-1], total - weight[:-1]
-    between = (mass[:-1] * total - whole * below) ** 2 / np.maximum(below * above, 1)
-    return float(edges[1 + int(np.argmax(between))])
-
-
-def _covered(grey: np.ndarray, sheet: np.ndarray) -> np.ndarray:
-    """`grey` with everything off the `sheet` (a mask of a reduced copy), and a rim inside the
-    sheet's edge, painted the sheet's paper brightness."""
-    inner = imageops.erode(sheet, 2)
-    image = Image.fromarray(inner.astype(np.uint8) * 255).resize(grey.shape[::-1])
-    on_sheet = np.asarray(image) > 127
-    if not on_sheet.any():
-        return grey
-    return np.where(on_sheet, grey, np.float32(np.median(grey[on_sheet]))).astype(np.float32)
 
 
 def to_mnist(ink: np.ndarray) -> np.ndarray | None:
@@ -306,7 +263,7 @@ def _ink_mask(raw: np.ndarray) -> tuple[np.ndarray | None, float, float]:
             return None, 0.0, 0.0
     labels, count = parts.labels, parts.count
     # A dark table or a board's edge around the sheet must not make the digits look like dust.
-    frames = ((border_touches(labels, count) >= 3) | edges) & seeded
+    frames = ((imageops.border_touches(labels, count) >= 3) | edges) & seeded
     if frames.any() and (sizes[~frames] > 0).any():
         sizes[frames] = 0
     largest = int(sizes.argmax())
@@ -355,14 +312,6 @@ def _sheet_edges(parts: imageops.Components, sizes: np.ndarray) -> np.ndarray:
         company = np.count_nonzero(sizes >= 0.02 * sizes[label]) - 1
         edges[label] = company >= 3
     return edges
-
-
-def border_touches(labels: np.ndarray, count: int) -> np.ndarray:
-    """For each label (index 0 = background), how many of the four image edges it touches."""
-    touches = np.zeros(count + 1, dtype=np.int8)
-    for edge in (labels[0], labels[-1], labels[:, 0], labels[:, -1]):
-        touches[np.unique(edge)] += 1
-    return touches
 
 
 def _extent(box: np.ndarray) -> int:

@@ -10,7 +10,7 @@ import numpy as np
 from workbench.core.recognition import imageops
 from workbench.core.recognition.images import area_reduced
 from workbench.core.recognition.pieces import Group, merge_pieces, reference_height
-from workbench.core.recognition.preprocessing import border_touches, ink_from_grey, to_mnist
+from workbench.core.recognition.preprocessing import ink_from_grey, to_mnist
 from workbench.core.recognition.rows import rows_of
 from workbench.core.recognition.second_look import Judge, look_again
 
@@ -99,7 +99,7 @@ def _find_groups(ink: np.ndarray) -> tuple[np.ndarray, int, list[Group]]:
     if count == 0:
         return labels, factor, []
     areas = np.bincount(labels.ravel(), minlength=count + 1)
-    frames = border_touches(labels, count) >= 3  # a table or a board edge around the sheet
+    frames = imageops.border_touches(labels, count) >= 3  # a table or a board edge around the sheet
     if frames[1:].any() and not frames[1:].all():
         areas[frames] = 0
     areas = areas[1:]
