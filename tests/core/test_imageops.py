@@ -107,3 +107,9 @@ def test_distance_to_background_matches_scipy():
 def test_even_windows_are_refused():
     with pytest.raises(ValueError, match="odd"):
         imageops.uniform(np.zeros((4, 4), np.float32), 4)
+
+
+@pytest.mark.parametrize("wanted", [[3], [1, 4], [7, 2, 9], [12]])
+def test_any_of_matches_isin(wanted):
+    labels = np.random.default_rng(3).integers(0, 10, (37, 41)).astype(np.int32)
+    assert (imageops.any_of(labels, wanted) == np.isin(labels, wanted)).all()

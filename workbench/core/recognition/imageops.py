@@ -93,6 +93,15 @@ def _reduce(ufunc, values, groups, count: int, initial: int) -> np.ndarray:
     return out[1:]
 
 
+def any_of(labels: np.ndarray, wanted) -> np.ndarray:
+    """Mask of the pixels whose label is one of the few `wanted` (np.isin, without its sort:
+    a digit has a label or two, and its crop is read hundreds of times a page)."""
+    mask = labels == wanted[0]
+    for label in wanted[1:]:
+        mask |= labels == label
+    return mask
+
+
 def dilate(mask: np.ndarray, iterations: int = 1, diagonal: bool = False) -> np.ndarray:
     """Binary dilation by the 4-neighbour cross (scipy's default), or with `diagonal` by the
     3×3 square; outside the image empty."""

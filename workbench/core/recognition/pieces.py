@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from workbench.core.recognition import imageops
+
 
 @dataclass
 class Group:
@@ -28,7 +30,7 @@ class Group:
 
     def members(self, labels: np.ndarray) -> np.ndarray:
         """Its own pieces' pixels within its box, as a mask."""
-        return np.isin(labels[self.y0 : self.y1, self.x0 : self.x1], self.labels)
+        return imageops.any_of(labels[self.y0 : self.y1, self.x0 : self.x1], self.labels)
 
     def columns(self, members: np.ndarray, left: int, right: int) -> Group | None:
         """Its columns `left`..`right` (its `members` mask given), cut from the rest; None

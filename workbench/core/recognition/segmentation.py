@@ -187,7 +187,7 @@ def _member_region(
     pad = 2 if factor == 1 else 1
     y0, x0 = max(group.y0 - pad, 0), max(group.x0 - pad, 0)
     region = labels[y0 : group.y1 + pad, x0 : group.x1 + pad]
-    mask = imageops.dilate(np.isin(region, group.labels), pad, diagonal=True)
+    mask = imageops.dilate(imageops.any_of(region, group.labels), pad, diagonal=True)
     if group.cut:  # the neighbour it touched begins right beside it
         mask[:, : group.x0 - x0] = False
         mask[:, group.x1 - x0 :] = False
