@@ -49,9 +49,8 @@ def ink_from_grey(grey: np.ndarray, *, covered: bool = False) -> np.ndarray:
     picture = Image.fromarray(grey)  # reduced three times: converted once
     tiny = imageops.median3(_downsample(grey, 64, picture))
     trend = _lighting_trend(tiny)
-    sample = _downsample(
-        grey, _SAMPLE_SIDE, picture
-    )  # the ink's side and stroke width are judged here
+    # the ink's side and the stroke width are judged on a reduced copy
+    sample = _downsample(grey, _SAMPLE_SIDE, picture)
     residual = sample - _upsample(trend, sample.shape)
     sign = _ink_sign(residual)
     if min(grey.shape) >= _LOCAL_SIGN_SIDE:
@@ -335,7 +334,8 @@ def _stride(values: np.ndarray) -> int:
 
 
 def _downsample(values: np.ndarray, longest: int, picture: Image.Image | None = None) -> np.ndarray:
-    """`values` reduced to `longest` pixels on its longer side (`picture`: they as a PIL image)."""
+    """`values` reduced to `longest` pixels on its longer side (`picture`: the same values as a
+    PIL image, converted once for several reductions)."""
     height, width = values.shape
     factor = max(height, width) / longest
     if factor <= 1:
