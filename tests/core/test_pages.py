@@ -50,14 +50,22 @@ def sample():
     return pages.page_set()
 
 
+def _score(page: pages.PageSample, readings) -> list[bool]:
+    return pages.score_rows(page, [r.box for r in readings], [r.top[0][0] for r in readings])
+
+
+def _rows_read(page: pages.PageSample, predictor) -> list[bool]:
+    """Which of the page's rows `workbench predict` reads exactly."""
+    return _score(page, read_photo(page.jpeg, predictor, top=1))
+
+
 def test_page_set_reads_row_by_row(predictor, sample):
     """Boards, ruled and squared paper, shadows, tilt, JPEG; 12 MP pages of 100 digits."""
     assert sum(p.size == (4000, 3000) for p in sample) == 3
     assert {p.kind for p in sample} == set(pages.KINDS)
     exact = total = 0
     for page in sample:
-        readings = read_photo(page.jpeg, predictor, top=1)
-        rows = pages.score_rows(page, [r.box for r in readings], [r.top[0][0] for r in readings])
+        rows = _rows_read(page, predictor)
         exact += sum(rows)
         total += len(rows)
     print(f"\npages: {exact} of {total} rows exact ({exact / total:.1%})")
@@ -75,9 +83,7 @@ def test_the_network_chooses_where_touching_digits_are_cut(predictor, sample):
     guesses = predictor.predict(np.stack([c.image for c in without])).top(1)
     rows = pages.score_rows(page, [c.box for c in without], [g[0][0] for g in guesses])
     assert rows[2] is False
-    readings = read_photo(page.jpeg, predictor, top=1)
-    rows = pages.score_rows(page, [r.box for r in readings], [r.top[0][0] for r in readings])
-    assert rows == [True] * len(page.rows)
+    assert _rows_read(page, predictor) == [True] * len(page.rows)
 
 
 def test_page_set_is_reproducible_and_truthful():
@@ -381,9 +387,7 @@ def test_page_set_rows_that_the_second_look_and_the_ink_map_mend(
     predictor, sample, index, row, what
 ):
     page = sample[index]
-    readings = read_photo(page.jpeg, predictor, top=1)
-    rows = pages.score_rows(page, [r.box for r in readings], [r.top[0][0] for r in readings])
-    assert rows[row], what
+    assert _rows_read(page, predictor)[row], what
 
 
 @pytest.mark.parametrize(
@@ -427,8 +431,7 @@ def test_two_digits_run_together_read_surely_as_one_are_cut(predictor, monkeypat
     assert page.rows[1] == (8, 4, 9, 4, 9, 5, 9, 2)
 
     def rows_read() -> list[bool]:
-        readings = read_photo(page.jpeg, predictor, top=1)
-        return pages.score_rows(page, [r.box for r in readings], [r.top[0][0] for r in readings])
+        return _rows_read(page, predictor)
 
     assert rows_read() == [True, True]
     monkeypatch.setattr(second_look, "_run_together", lambda *args: None)
@@ -446,9 +449,7 @@ def test_a_one_run_into_a_digit_read_unsurely_is_cut_off(predictor, monkeypatch)
     assert page.rows[1] == (6, 1, 7)
 
     def row_read() -> bool:
-        readings = read_photo(page.jpeg, predictor, top=1)
-        boxes, digits = [r.box for r in readings], [r.top[0][0] for r in readings]
-        return pages.score_rows(page, boxes, digits)[1]
+        return _rows_read(page, predictor)[1]
 
     assert row_read()
     monkeypatch.setattr(second_look, "UNSURE_ONE", 1.01)  # only a surely read box: as before
@@ -468,8 +469,7 @@ def test_a_shadow_over_half_a_lined_page_leaves_no_ink_at_its_edge(predictor, mo
 
     def read() -> tuple[int, list[bool]]:
         readings = read_photo(page.jpeg, predictor, top=1)
-        boxes, digits = [r.box for r in readings], [r.top[0][0] for r in readings]
-        return len(readings), pages.score_rows(page, boxes, digits)
+        return len(readings), _score(page, readings)
 
     assert read() == (14, [True, True])
     monkeypatch.setattr(preprocessing, "_pixel_noise", lambda values: float("inf"))
@@ -488,9 +488,7 @@ def test_an_open_four_whose_stroke_stands_apart_is_joined(predictor, monkeypatch
     assert page.rows[2] == (7, 2, 5, 4, 4, 2, 5, 2)
 
     def row_read() -> bool:
-        readings = read_photo(page.jpeg, predictor, top=1)
-        boxes, digits = [r.box for r in readings], [r.top[0][0] for r in readings]
-        return pages.score_rows(page, boxes, digits)[2]
+        return _rows_read(page, predictor)[2]
 
     assert row_read()
     monkeypatch.setattr(second_look, "JOIN_GAP", 0.0)  # only neighbours that touch: as before
