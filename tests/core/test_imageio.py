@@ -238,7 +238,7 @@ def test_a_big_jpeg_decodes_smaller_but_keeps_its_own_size(tmp_path, orientation
     assert full.size == small.size == displayed
     assert full.grey.shape == displayed[::-1]
     scale = (1_000_000 / 6_000_000) ** 0.5
-    assert small.grey.shape == (round(displayed[1] * scale), round(displayed[0] * scale))
+    assert small.grey.shape == (int(displayed[1] * scale), int(displayed[0] * scale))
     assert small.grey.dtype == np.float32
     assert small.grey.min() >= 0.0 and small.grey.max() <= 1.0
     corner = (
@@ -249,6 +249,22 @@ def test_a_big_jpeg_decodes_smaller_but_keeps_its_own_size(tmp_path, orientation
         64,
         48,
     )
+
+
+@pytest.mark.parametrize(
+    "size", [(4000, 3000), (3000, 4000), (1733, 1155), (5472, 3648), (40000, 60)]
+)
+def test_a_reduced_size_never_exceeds_the_pixels_asked_for(size):
+    """A 12 MP photo reduced for the split must fit WORK_PIXELS: a rounding up by a few pixels
+    (1633×1225 = 2,000,425) once made the split label its ink at a quarter of its pixels,
+    halving every digit (a 1 touching a 9 could no longer be cut off)."""
+    from workbench.core.recognition.images import reduced_size
+    from workbench.core.recognition.segmentation import LABEL_PIXELS, WORK_PIXELS
+
+    width, height = reduced_size(*size, WORK_PIXELS)
+    assert width * height <= WORK_PIXELS <= LABEL_PIXELS
+    assert width * height >= 0.98 * WORK_PIXELS
+    assert abs(width / height - size[0] / size[1]) < 0.02 * size[0] / size[1]
 
 
 def test_boxes_of_a_smaller_decode_are_in_the_files_pixels(tmp_path):

@@ -90,9 +90,15 @@ def load_photo(source: str | os.PathLike | bytes, at_most: int | None = None) ->
 
 
 def reduced_size(width: int, height: int, pixels: int) -> tuple[int, int]:
-    """(width, height) scaled to about `pixels` pixels, aspect kept; unchanged when smaller."""
+    """(width, height) scaled to at most `pixels` pixels, aspect kept; unchanged when smaller.
+
+    Never over `pixels`: a rounding up would make the ink map's labelling block-reduce it
+    (`segmentation.LABEL_PIXELS`), halving every digit for the split.
+    """
     scale = min(1.0, math.sqrt(pixels / max(width * height, 1)))
-    return max(1, round(width * scale)), max(1, round(height * scale))
+    if scale == 1.0:
+        return width, height
+    return max(1, math.floor(width * scale)), max(1, math.floor(height * scale))
 
 
 def area_reduced(grey: np.ndarray, pixels: int) -> np.ndarray:

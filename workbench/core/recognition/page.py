@@ -6,8 +6,8 @@ import math
 from dataclasses import dataclass, replace
 
 import numpy as np
-from PIL import Image
 
+from workbench.core.recognition.images import area_reduced
 from workbench.core.recognition.preprocessing import ink_from_grey
 from workbench.core.recognition.reading import digit_probabilities
 from workbench.core.recognition.rows import rows_of
@@ -45,13 +45,8 @@ class Page:
         self._history: list[tuple[list[PageDigit], bool, float | None]] = []
         self._ink: np.ndarray | None = None
         self._predictor = None  # the split's judge, once `split(predictor)` gave one
-        height, width = self.grey.shape
         self._scale = min(1.0, math.sqrt(WORK_PIXELS / self.grey.size))  # as split_digits does
-        if self._scale < 1.0:
-            size = (max(1, round(width * self._scale)), max(1, round(height * self._scale)))
-            self._work = np.asarray(Image.fromarray(self.grey).resize(size, Image.Resampling.BOX))
-        else:
-            self._work = self.grey
+        self._work = area_reduced(self.grey, WORK_PIXELS)
 
     # -- reading --------------------------------------------------------------------------------
 
