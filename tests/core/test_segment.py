@@ -65,6 +65,28 @@ def test_broken_five_is_one_digit():
     assert x <= 60 and y <= 20 and y + h >= 115
 
 
+@pytest.mark.parametrize("gap", [4, 6])
+def test_a_broken_stroke_is_read_whole(gap):
+    """A 1 whose stroke breaks (a pen skip, chalk on a rough board) is one digit, and the crop
+    the network reads bridges the break: ink in every row from its top to its bottom, as in
+    the crop of the same 1 unbroken."""
+
+    def one(broken: bool) -> np.ndarray:
+        image = Image.new("L", (300, 160), 255)
+        draw = ImageDraw.Draw(image)
+        draw.ellipse([(20, 20), (80, 130)], outline=0, width=8)  # a 0 and a 7 beside it
+        draw.line([(42 + 90, 30), (60 + 90, 20), (60 + 90, 70)], fill=0, width=8)
+        draw.line([(60 + 90, 70 + (gap if broken else 0)), (60 + 90, 130)], fill=0, width=8)
+        draw.line([(200, 22), (260, 22), (220, 130)], fill=0, width=8)
+        crops = split_digits(np.asarray(image, np.float32) / 255)
+        assert len(crops) == 3
+        return crops[1].image
+
+    for image in (one(broken=True), one(broken=False)):
+        rows = np.flatnonzero(image.max(axis=1) > 0.5)
+        assert (image[rows[0] : rows[-1] + 1].max(axis=1) > 0.5).all()
+
+
 def test_specks_are_ignored():
     rng = np.random.default_rng(11)
     grey, truth = synth.render_row([4, 0, 9, 2], FONTS[0], 50, rng, specks=15)
