@@ -19,6 +19,7 @@ LOOK_WIDE = 1.2  # a box this many typical widths wide may hold two digits …
 SURE = 0.9  # … and is cut where the network reads the parts best if it reads it under this …
 SURE_PARTS = 0.97  # … and each part with this (a whole box: the halves of a 0 read 6 and 1)
 MAX_CUTS = 12  # the deepest valleys of a box's column profile where it may be cut
+CUT_STEP = 1 / 8  # … and, in a box read under SURE, every such share of a typical width too
 ONE_BOX = 0.9  # a box this many typical widths wide read surely may hide a touching 1 …
 ONE_WIDTH = 0.6  # … at most this many typical widths wide, …
 ONE_HEIGHT = 0.85  # … this share of its box's height or more (a 4's arm ends at the bar), …
@@ -37,7 +38,8 @@ def look_again(labels: np.ndarray, found: Found, judge: Judge, image_of: ImageOf
     Three looks, each taken only when the network reads the new boxes surely:
     - a box LOOK_WIDE typical widths wide read under SURE, or the parts of a blob the width rule cut
       when one reads under SURE (two digits run together, cut in the wrong place): cut afresh
-      where the network reads the parts best (`_best_cuts`);
+      where the network reads the parts best (`_best_cuts`), at a valley of its column profile
+      or anywhere (a 1 pressed against a 6, two 0s overlapping: no valley between them);
     - a wide box read surely may be two digits run together ("98" read 8): cut in two where
       the parts read surely and likelier than the whole (`_run_together`);
     - a box may hold a 1 touching its neighbour ("14" read 4, "61" read 2 unsurely): the 1 is
@@ -59,7 +61,9 @@ def look_again(labels: np.ndarray, found: Found, judge: Judge, image_of: ImageOf
         if unsure and wide:
             count = max(2, len(members))  # the width rule's count; a wide box: two digits …
             floor = SURE if len(members) > 1 else SURE_PARTS  # … each read surely
-            better = _best_cuts(labels, whole, typical, judge, image_of, count, floor)
+            better = _best_cuts(
+                labels, whole, typical, judge, image_of, count, floor, anywhere=True
+            )
             before = float(np.sum(np.log([max(sure[i], 1e-6) for i in members])))
             if better is not None and better[0] > before:
                 cut = better[1]
@@ -97,14 +101,20 @@ def _best_cuts(
     image_of: ImageOf,
     count: int,
     least: float,
+    anywhere: bool = False,
 ) -> tuple[float, Found] | None:
-    """The best way to cut `group` in `count` parts at valleys of its column profile, as the
-    network reads them (the most likely reading of the parts together), with its
-    log-probability; None when no cut gives parts it reads with at least `least` each."""
+    """The best way to cut `group` in `count` parts at valleys of its column profile (or,
+    `anywhere`, also every CUT_STEP typical widths), as the network reads them (the most likely
+    reading of the parts together), with its log-probability; None when no cut gives parts it
+    reads with at least `least` each."""
     members = group.members(labels)
     narrowest = max(2, int(0.15 * typical))  # a 1 is narrow
     widest = 1.5 * typical
-    ends = [0, *valleys(members, typical, narrowest), group.width]
+    cuts = set(valleys(members, typical, narrowest))
+    if anywhere:
+        step = max(1, int(CUT_STEP * typical))
+        cuts |= set(range(narrowest, group.width - narrowest + 1, step))
+    ends = [0, *sorted(cuts), group.width]
     spans = [
         (i, j)
         for i in range(len(ends))
