@@ -113,3 +113,44 @@ def test_even_windows_are_refused():
 def test_any_of_matches_isin(wanted):
     labels = np.random.default_rng(3).integers(0, 10, (37, 41)).astype(np.int32)
     assert (imageops.any_of(labels, wanted) == np.isin(labels, wanted)).all()
+
+
+@pytest.mark.parametrize("count", [1, 2, 7, 8, 250_001])
+def test_median_matches_numpy(count):
+    """`imageops.median` gives np.median's values (odd and even counts, floats and ints, along
+    an axis) and nan for nothing, without importing numpy.ma on the reading path."""
+    rng = np.random.default_rng(count)
+    floats = rng.normal(size=count).astype(np.float32)
+    ints = rng.integers(0, 50, count)
+    for values in (floats, ints, list(ints)):
+        assert imageops.median(values) == np.median(values)
+    stack = rng.random((count % 9 + 1, 5, 6)).astype(np.float32)
+    np.testing.assert_array_equal(imageops.median(stack, axis=0), np.median(stack, axis=0))
+    assert np.isnan(imageops.median([]))
+
+
+def test_the_reading_path_does_not_import_numpy_ma(tmp_path):
+    import subprocess
+    import sys
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("L", (200, 120), 255)
+    ImageDraw.Draw(image).line([(90, 20), (100, 100)], fill=0, width=8)
+    image.save(tmp_path / "one.png")
+    code = (
+        "import sys\n"
+        "from workbench.core.recognition.segmentation import split_digits\n"
+        "from workbench.core.recognition.images import load_grey\n"
+        f"assert len(split_digits(load_grey({str(tmp_path / 'one.png')!r}))) == 1\n"
+        "print('numpy.ma' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("q", [0, 2, 50, 75, 90, 99.5, 100])
+def test_percentile_matches_numpy(q):
+    rng = np.random.default_rng(int(q * 10))
+    for values in (rng.normal(size=1001).astype(np.float32), rng.integers(0, 9, 40), [3.0]):
+        assert imageops.percentile(values, q) == pytest.approx(np.percentile(values, q), abs=1e-6)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from workbench.core.recognition import imageops
 from workbench.core.recognition.images import area_reduced
 from workbench.core.recognition.preprocessing import ink_from_grey
 from workbench.core.recognition.reading import digit_probabilities
@@ -217,9 +218,9 @@ def _opposite_ink(grey: np.ndarray, auto_ink: np.ndarray) -> np.ndarray:
     low, high = np.percentile(grey, [2, 98])
     stretched = np.clip((grey - low) / max(float(high - low), 1e-6), 0, 1)
     strokes = auto_ink > 0.5
-    dark_ink = not strokes.any() or float(grey[strokes].mean()) < float(np.median(grey))
+    dark_ink = not strokes.any() or float(grey[strokes].mean()) < float(imageops.median(grey))
     ink = stretched if dark_ink else 1.0 - stretched  # the automatic choice, swapped
-    paper = float(np.median(ink))
+    paper = float(imageops.median(ink))
     return np.clip((ink - paper) / max(1.0 - paper, 1e-6), 0, 1).astype(np.float32)
 
 

@@ -55,8 +55,8 @@ class Group:
 def reference_height(heights: list[int]) -> float:
     """A digit's height from the tallest pieces, so that fragments cannot pull it down."""
     values = np.asarray(heights, dtype=np.float64)
-    tall = values[values >= 0.5 * np.percentile(values, 75)]
-    return float(np.median(tall))
+    tall = values[values >= 0.5 * imageops.percentile(values, 75)]
+    return float(imageops.median(tall))
 
 
 def merge_pieces(pieces: list[Group], ref_height: float) -> list[Group]:

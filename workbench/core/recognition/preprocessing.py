@@ -84,12 +84,14 @@ def ink_from_grey(grey: np.ndarray, *, covered: bool = False) -> np.ndarray:
     if sign < 0:
         raw = np.subtract(background, grey)
         # … but a black table beside the sheet is no dim paper: its grain is not magnified
-        paper = float(np.median(background[:: _stride(background), :: _stride(background)]))
+        paper = float(imageops.median(background[:: _stride(background), :: _stride(background)]))
         raw /= np.maximum(background, max(0.05, _DIM_PAPER * paper))
     else:
         raw = np.subtract(grey, background)
         raw /= np.maximum(1.0 - background, 0.05)
-    raw -= float(np.median(raw[:: _stride(raw), :: _stride(raw)]))  # the paper is the majority
+    raw -= float(
+        imageops.median(raw[:: _stride(raw), :: _stride(raw)])
+    )  # the paper is the majority
     mask, contrast, low = _ink_mask(raw)
     if mask is None:
         return np.zeros_like(grey)
@@ -171,8 +173,8 @@ def _stroke_width(sample: np.ndarray, factor: float, trend: np.ndarray, sign: in
     paper's values so far that its noise level hides the strokes: then the noise is the pixel
     to pixel noise alone."""
     ink = sign * (sample - _upsample(trend, sample.shape))
-    ink -= float(np.median(ink))
-    strong = 0.5 * float(np.percentile(ink, 99.5))
+    ink -= float(imageops.median(ink))
+    strong = 0.5 * float(imageops.percentile(ink, 99.5))
     width = _blob_width(ink > max(4.0 * _robust_sigma(ink), strong))
     if width is None:
         width = _blob_width(ink > max(4.0 * _pixel_noise(ink), strong))
@@ -192,7 +194,7 @@ def _blob_width(mask: np.ndarray) -> float | None:
     means = (sums[1:] / np.maximum(sizes, 1))[sizes >= _MIN_BLOB]  # not the noisy fringe
     if means.size == 0:
         return None
-    return 4.0 * float(np.percentile(means, 50))
+    return 4.0 * float(imageops.percentile(means, 50))
 
 
 def _lighting_trend(tiny: np.ndarray) -> np.ndarray:
@@ -207,10 +209,10 @@ def _lighting_trend(tiny: np.ndarray) -> np.ndarray:
     powers = [(i, j) for i in range(_TREND_DEGREE + 1) for j in range(_TREND_DEGREE + 1 - i)]
     terms = np.stack([(xx**i * yy**j).ravel() for i, j in powers], axis=-1)
     values = tiny.ravel().astype(np.float64)
-    fit = np.full_like(values, np.median(values))
+    fit = np.full_like(values, imageops.median(values))
     # Scale and outliers are set once, about the median: otherwise the surface creeps towards a
     # dark table around the sheet, bending a little more each round, and takes it for paper.
-    scale = 2.5 * (1.4826 * np.median(np.abs(values - fit)) + 0.01)
+    scale = 2.5 * (1.4826 * imageops.median(np.abs(values - fit)) + 0.01)
     inliers = np.abs(values - fit) < scale
     for _ in range(6):
         weights = np.clip(1.0 - ((values - fit) / scale) ** 2, 0.0, None) * inliers  # √ bisquare
@@ -246,7 +248,7 @@ def _ink_mask(raw: np.ndarray) -> tuple[np.ndarray | None, float, float]:
     seeds = smooth > max(_SEED_SIGMAS * noise, MIN_CONTRAST)
     if not seeds.any():
         return None, 0.0, 0.0
-    contrast = float(np.percentile(smooth[seeds], 90))
+    contrast = float(imageops.percentile(smooth[seeds], 90))
     if contrast < MIN_CONTRAST:
         return None, 0.0, 0.0
     low = max(_GROW_SIGMAS * noise, 0.25 * contrast)
@@ -272,10 +274,10 @@ def _ink_mask(raw: np.ndarray) -> tuple[np.ndarray | None, float, float]:
     # weigh less than a twentieth of a bold digit on the same page, but it is long.
     extents = np.r_[0, np.maximum(*np.diff(parts.boxes.reshape(-1, 2, 2), axis=1)[:, 0].T)]
     big = sizes >= 0.15 * sizes[largest]  # the digits (or the one digit), not a touching pair
-    long = extents >= _STROKE_REACH * float(np.median(extents[big]))
+    long = extents >= _STROKE_REACH * float(imageops.median(extents[big]))
     keep = (sizes >= max(_SPECK_FRACTION * sizes[largest], 2)) | (long & (sizes >= 2))
     mask = keep[labels]
-    contrast = float(np.percentile(raw[mask], 90))
+    contrast = float(imageops.percentile(raw[mask], 90))
     return mask, max(contrast, MIN_CONTRAST), low
 
 
@@ -286,7 +288,7 @@ def _strokes(
     them is over `high`) and which are seeded so."""
     lines = ruled_lines(smooth > low)  # ruled or squared paper: lines are paper, not digits
     if lines is not None and lines.any():  # … unless far darker: a stroke along a line
-        level = float(np.median(smooth[lines]))
+        level = float(imageops.median(smooth[lines]))
         smooth = np.where(lines & (smooth < _OVER_LINE * level), 0.0, smooth)
     parts = imageops.components(smooth > low, diagonal=True)
     seeded = np.zeros(parts.count + 1, dtype=bool)
@@ -320,7 +322,7 @@ def _extent(box: np.ndarray) -> int:
 
 def _robust_sigma(values: np.ndarray) -> float:
     values = values.ravel()
-    return float(1.4826 * np.median(np.abs(values - np.median(values)))) + 1e-4
+    return float(1.4826 * imageops.median(np.abs(values - imageops.median(values)))) + 1e-4
 
 
 def _pixel_noise(values: np.ndarray) -> float:

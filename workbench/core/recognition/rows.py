@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from workbench.core.recognition import imageops
+
 Box = tuple[int, int, int, int]  # x, y, w, h
 
 ROW_OVERLAP = 1 / 3  # two boxes share a row when they overlap by this share of the smaller one
@@ -96,4 +98,4 @@ def _slope(rows: list[list[int]], cx: np.ndarray, cy: np.ndarray) -> float:
     ]
     if len(slopes) < 2:
         return 0.0
-    return float(np.clip(np.median(slopes), -0.3, 0.3))
+    return float(np.clip(imageops.median(slopes), -0.3, 0.3))

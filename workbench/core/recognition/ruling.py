@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from workbench.core.recognition import imageops
+
 MAX_TILT = 12.0  # degrees: lines are looked for this far from horizontal and vertical
 LINE_SHARE = 0.4  # a line runs across at least this share of the image
 _MARGIN = 2  # px beyond the line's edges where a crossing stroke shows
@@ -126,7 +128,7 @@ def _band(
         return None
     # Each line: its core bins grown by the faint (anti-aliased) bins on either side.
     # Lines across (the other way on squared paper) add a floor to every bin: edges rise above it.
-    floor = float(np.median(counts / np.maximum(length, 1.0)))
+    floor = float(imageops.median(counts / np.maximum(length, 1.0)))
     edge = (counts >= (floor + 0.15) * length) & (long_enough | corner)
     in_band = np.zeros(counts.size, dtype=bool)
     for start in np.flatnonzero(core & ~np.r_[False, core[:-1]]):

@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from workbench.core.recognition import imageops
 from workbench.core.recognition.pieces import Group
 
 Judge = Callable[[np.ndarray], np.ndarray]  # 28×28 crops [n, 28, 28] → probabilities [n, 10]
@@ -48,8 +49,8 @@ def look_again(labels: np.ndarray, found: Found, judge: Judge, image_of: ImageOf
     - neighbours that share columns, or stand close with one read unsurely, together no wider
       than a digit, read as one (an open 4 in two strokes): joined (`_joins`).
     """
-    ref = float(np.median([g.height for g, _ in found]))
-    typical = float(np.median([g.width for g, _ in found if g.height >= 0.6 * ref]))
+    ref = float(imageops.median([g.height for g, _ in found]))
+    typical = float(imageops.median([g.width for g, _ in found if g.height >= 0.6 * ref]))
     probabilities = judge(np.stack([image for _, image in found]))
     sure, digits = probabilities.max(axis=1), probabilities.argmax(axis=1)
     looked: list[Found] = []

@@ -111,7 +111,7 @@ def _find_groups(ink: np.ndarray) -> tuple[np.ndarray, int, list[Group]]:
     pieces = [Group(boxes[i][1], boxes[i][0], boxes[i][3], boxes[i][2], [i + 1]) for i in order]
     areas = areas[order]
     big = areas >= 0.15 * areas[0]
-    ref_area = float(np.median(areas[big]))
+    ref_area = float(imageops.median(areas[big]))
     ref_height = reference_height([p.height for p, b in zip(pieces, big, strict=True) if b])
     pieces = [
         p
@@ -139,7 +139,7 @@ def split_touching(labels: np.ndarray, groups: list[Group], ref_height: float) -
     digits = [g for g in groups if g.height >= 0.6 * ref_height]
     if len(digits) < 2:
         return groups
-    typical = float(np.median([g.width for g in digits]))
+    typical = float(imageops.median([g.width for g in digits]))
     out = []
     for group in groups:
         parts = round(group.width / typical) if typical > 0 else 1
@@ -155,7 +155,7 @@ def _cut(labels: np.ndarray, group: Group, parts: int, squat: bool) -> list[Grou
     only where each valley is clear: under VALLEY of the typical column's ink."""
     members = group.members(labels)
     profile = np.convolve(members.sum(axis=0).astype(float), np.ones(3) / 3, mode="same")
-    typical = float(np.median(profile[profile > 0])) if profile.any() else 0.0
+    typical = float(imageops.median(profile[profile > 0])) if profile.any() else 0.0
     width = group.width
     cuts = []
     for k in range(1, parts):

@@ -50,4 +50,4 @@ def covered_by_sheet(grey: np.ndarray, sheet: np.ndarray) -> np.ndarray:
     on_sheet = np.asarray(image) > 127
     if not on_sheet.any():
         return grey
-    return np.where(on_sheet, grey, np.float32(np.median(grey[on_sheet]))).astype(np.float32)
+    return np.where(on_sheet, grey, np.float32(imageops.median(grey[on_sheet]))).astype(np.float32)
