@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -181,6 +182,29 @@ def test_predict_json_contract_with_a_broken_file(tmp_path, capsys):
         assert d["top"][0]["p"] >= d["top"][1]["p"] >= d["top"][2]["p"]
     assert "error" in results[1] and "broken.jpg" in results[1]["error"]
     assert results[2]["digits"] == []
+
+
+@needs_shipped
+def test_predict_as_a_command_prints_all_and_keeps_its_exit_code(tmp_path):
+    """`python -m workbench predict` (the console script's path) leaves without the
+    interpreter's teardown: every line printed, the exit code kept."""
+    from workbench.core.data.synth import available_fonts, render_row
+
+    grey, _ = render_row([7, 2], available_fonts()[0], 48, np.random.default_rng(1))
+    row = tmp_path / "row.png"
+    Image.fromarray(grey).save(row)
+    missing = tmp_path / "missing.png"
+    env = {**os.environ, "WORKBENCH_HOME": str(tmp_path / "home")}
+    command = [sys.executable, "-m", "workbench", "predict", "--json"]
+    result = subprocess.run(
+        [*command, str(row), str(missing)], capture_output=True, text=True, env=env
+    )
+    assert result.returncode == 1, result.stderr
+    results = json_lines(result.stdout)
+    assert [d["top"][0]["digit"] for d in results[0]["digits"]] == [7, 2]
+    assert "missing.png" in results[1]["error"]
+    result = subprocess.run([*command, str(row)], capture_output=True, text=True, env=env)
+    assert result.returncode == 0 and json_lines(result.stdout)[0]["image"] == str(row)
 
 
 @needs_shipped

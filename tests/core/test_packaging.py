@@ -58,7 +58,7 @@ def test_wheel_carries_models_and_assets(tmp_path):
         assert f"workbench/assets/{asset.relative_to(ROOT / 'assets').as_posix()}" in names
     assert "workbench/cli/__init__.py" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "workbench = workbench.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "workbench = workbench.cli:run" in zipfile.ZipFile(wheel).read(entry_points).decode()
 
 
 def _imported_modules(path: Path) -> set[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import os
 import sys
 from typing import Any
@@ -73,6 +74,22 @@ def main(argv: list[str] | None = None) -> int:
         return 141
 
 
+def run() -> None:
+    """The `workbench` console script: `main`, and after a command that only reads (predict),
+    once its output and the log are flushed, an exit without the interpreter's teardown
+    (freeing onnxruntime and numpy: ~30 ms of a 12 MP page's half second)."""
+    code = main()
+    if sys.argv[1:2] == ["predict"]:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except (BrokenPipeError, OSError):
+            sys.exit(code)  # the ordinary way out reports what it must
+        logging.shutdown()
+        os._exit(code)
+    sys.exit(code)
+
+
 def _handlers() -> dict[str, Any]:
     """Subcommand name -> function; every subcommand of the parser has one (a test checks)."""
     return {name: getattr(_module(mod), func) for name, (mod, func) in _COMMANDS.items()}
@@ -83,4 +100,4 @@ def _module(name: str):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import struct
 from pathlib import Path
@@ -50,6 +49,8 @@ def cache_dir() -> Path:
 
 def checkpoint_to_onnx(path: str | os.PathLike) -> Path:
     """The ONNX export of a workbench checkpoint, made once and kept in cache_dir()."""
+    import hashlib  # a checkpoint only: `predict` with an ONNX model starts without it
+
     path = Path(path)
     try:
         if path.stat().st_size > MAX_MODEL_BYTES:
