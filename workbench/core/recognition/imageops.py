@@ -14,6 +14,8 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 _TRUNCATE = 4.0  # scipy's gaussian_filter: the kernel reaches four sigmas
+_STRIPE = 128  # rows of an image blurred at a time
+_PARALLEL_PIXELS = 250_000  # from this size, two stripes at a time
 
 
 @dataclass(frozen=True)
@@ -203,27 +205,58 @@ def uniform(values: np.ndarray, size: int) -> np.ndarray:
 
 
 def gaussian(values: np.ndarray, sigma: float) -> np.ndarray:
-    """Gaussian blur (radius four sigmas, edges mirrored), as scipy's `gaussian_filter`."""
+    """Gaussian blur (radius four sigmas, edges mirrored), as scipy's `gaussian_filter`.
+
+    Computed in stripes of rows, two at a time (numpy lets go of the interpreter in its
+    loops): a stripe's temporaries stay small and warm where whole-image ones would each be
+    fresh memory, and both cores work (a 2 MP ink map: about half the time).
+    """
     radius = int(_TRUNCATE * sigma + 0.5)
     taps = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
     taps = (taps / taps.sum()).astype(np.float32)
-    out = np.asarray(values, dtype=np.float32)
-    for axis in (0, 1):
-        padded = _pad(out, radius, axis, "symmetric")
-        n = out.shape[axis]
+    values = np.asarray(values, dtype=np.float32)
+    height, width = values.shape
+    out = np.empty_like(values)
+    columns = _mirrored(np.arange(-radius, width + radius), width)
 
-        def part(offset: int, padded=padded, n=n, axis=axis) -> np.ndarray:
-            return padded[offset : offset + n] if axis == 0 else padded[:, offset : offset + n]
+    def stripe(top: int) -> None:
+        bottom = min(top + _STRIPE, height)
+        rows = values[_mirrored(np.arange(top - radius, bottom + radius), height)]
+        down = _blur_along(rows, taps, radius, bottom - top, axis=0)
+        out[top:bottom] = _blur_along(down[:, columns], taps, radius, width, axis=1)
 
-        # In place: a 12 MP photo's temporaries would each be fresh memory the OS must map.
-        blurred = np.multiply(part(radius), taps[radius])
-        pair = np.empty_like(blurred)
-        for k in range(1, radius + 1):  # the kernel is symmetric: one product per pair
-            np.add(part(radius - k), part(radius + k), out=pair)
-            pair *= taps[radius + k]
-            blurred += pair
-        out = blurred
+    starts = range(0, height, _STRIPE)
+    if values.size < _PARALLEL_PIXELS or len(starts) < 2:
+        for top in starts:
+            stripe(top)
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            list(pool.map(stripe, starts))
     return out
+
+
+def _mirrored(index: np.ndarray, size: int) -> np.ndarray:
+    """Indices beyond 0..size-1 mirrored back in (d c b a | a b c d | d c b a …), as np.pad's
+    "symmetric" and scipy's "reflect", however far beyond."""
+    folded = np.mod(index, 2 * size)
+    return np.where(folded >= size, 2 * size - 1 - folded, folded)
+
+
+def _blur_along(padded: np.ndarray, taps: np.ndarray, radius: int, n: int, axis: int):
+    """The symmetric kernel `taps` along `axis` of an array padded by `radius` there."""
+
+    def part(offset: int) -> np.ndarray:
+        return padded[offset : offset + n] if axis == 0 else padded[:, offset : offset + n]
+
+    blurred = np.multiply(part(radius), taps[radius])
+    pair = np.empty_like(blurred)
+    for k in range(1, radius + 1):  # the kernel is symmetric: one product per pair
+        np.add(part(radius - k), part(radius + k), out=pair)
+        pair *= taps[radius + k]
+        blurred += pair
+    return blurred
 
 
 def distance_to_background(mask: np.ndarray) -> np.ndarray:
