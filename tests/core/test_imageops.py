@@ -154,3 +154,14 @@ def test_percentile_matches_numpy(q):
     rng = np.random.default_rng(int(q * 10))
     for values in (rng.normal(size=1001).astype(np.float32), rng.integers(0, 9, 40), [3.0]):
         assert imageops.percentile(values, q) == pytest.approx(np.percentile(values, q), abs=1e-6)
+
+
+def test_gaussian_of_a_big_image_in_stripes_matches_scipy():
+    """Past _PARALLEL_PIXELS the blur runs in stripes on two threads: the same values, the
+    stripes' seams and the image's edges included."""
+    values = np.random.default_rng(5).random((700, 501)).astype(np.float32)
+    assert values.size >= imageops._PARALLEL_PIXELS and values.shape[0] > 2 * imageops._STRIPE
+    for sigma in (1.0, 2.5):
+        np.testing.assert_allclose(
+            imageops.gaussian(values, sigma), ndimage.gaussian_filter(values, sigma), atol=2e-6
+        )
