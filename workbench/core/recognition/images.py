@@ -118,8 +118,10 @@ def _grey_at_most(image: Image.Image, pixels: int | None) -> np.ndarray:
         return grey_from_image(image)
     size = reduced_size(*image.size, pixels)
     if image.mode == "L" and "transparency" not in image.info and size != image.size:
-        reduced = image.convert("F").resize(size, Image.Resampling.BOX)
-        return np.asarray(reduced) / np.float32(255.0)
+        # averaged in 8 bits (a third of the time of floats; the rounding, half a level, is
+        # far under a photo's noise), then made float
+        reduced = image.resize(size, Image.Resampling.BOX)
+        return np.asarray(reduced, dtype=np.float32) / np.float32(255.0)
     return area_reduced(grey_from_image(image), pixels)
 
 
