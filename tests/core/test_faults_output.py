@@ -178,3 +178,25 @@ def test_an_image_bomb_gets_the_documented_wording_with_the_limit(tmp_path: Path
         assert str(caught.value) == (
             f"{path}: {pixels} pixels is more than the 64 MP limit (possible decompression bomb)"
         )
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")
+@pytest.mark.parametrize("as_json", [True, False])
+def test_predict_into_a_full_device_says_so_once(tmp_path: Path, as_json: bool) -> None:
+    """`workbench predict … > /dev/full`: one line on stderr and exit 1, no traceback."""
+    import subprocess
+    import sys
+
+    image = tmp_path / "seven.png"
+    picture = Image.new("L", (120, 120), 255)
+    from PIL import ImageDraw
+
+    ImageDraw.Draw(picture).line([(30, 25), (90, 25), (50, 100)], fill=0, width=8)
+    picture.save(image)
+    command = [sys.executable, "-m", "workbench", "predict", *(["--json"] if as_json else [])]
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [*command, str(image)], stdout=full, stderr=subprocess.PIPE, text=True
+        )
+    assert result.returncode == 1
+    assert result.stderr.strip() == "error: cannot write the output: No space left on device"

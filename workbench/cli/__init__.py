@@ -10,7 +10,7 @@ import sys
 from typing import Any
 
 from workbench import __version__
-from workbench.cli.common import say
+from workbench.cli.common import EXIT_FAILED, OutputError, say
 from workbench.core import paths
 
 # Subcommand → (module of workbench.cli, its function); a module's parser adder defines them all.
@@ -69,9 +69,18 @@ def main(argv: list[str] | None = None) -> int:
         say("interrupted")
         return 130
     except BrokenPipeError:  # `workbench … | head`: the reader has gone; stop quietly
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        _silence_stdout()
         return 141
+    except OutputError as exc:  # `workbench predict … > /dev/full`: one clear line
+        _silence_stdout()
+        say(f"error: {exc}")
+        return EXIT_FAILED
+
+
+def _silence_stdout() -> None:
+    """What is left in standard output's buffer goes nowhere (its flush at exit would fail)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def run() -> None:

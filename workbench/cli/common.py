@@ -24,8 +24,23 @@ def emit(value: Any) -> None:
         text = json.dumps(value, allow_nan=False)
     except ValueError:
         text = json.dumps(_finite(value), allow_nan=False)
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
+    write_line(text)
+
+
+class OutputError(Exception):
+    """Standard output cannot be written (a full disk or device behind it)."""
+
+
+def write_line(text: str) -> None:
+    """One line on standard output, flushed; OutputError where it cannot be written (a reader
+    that has gone is a BrokenPipeError, left to `main`)."""
+    try:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise OutputError(f"cannot write the output: {exc.strerror or exc}") from exc
 
 
 def _finite(value: Any) -> Any:

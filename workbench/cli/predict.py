@@ -14,6 +14,7 @@ from workbench.cli.common import (
     emit,
     load_predictor,
     say,
+    write_line,
 )
 
 
@@ -67,10 +68,10 @@ def command(args: argparse.Namespace) -> int:
             emit({"image": str(path), "digits": digits})
         else:
             text = " ".join(str(r.top[0][0]) for r in readings) or "(no digit)"
-            print(f"{path}: {text}")
+            write_line(f"{path}: {text}")
             for r in readings:
                 guesses = ", ".join(f"{d} {percent_text(p, 1)}" for d, p in r.top)
-                print(f"  box {r.box}: {guesses}")
+                write_line(f"  box {r.box}: {guesses}")
     return status
 
 
