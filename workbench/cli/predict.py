@@ -29,9 +29,8 @@ def add_parser(sub) -> None:
 def command(args: argparse.Namespace) -> int:
     from concurrent.futures import ThreadPoolExecutor
 
-    from workbench.core.recognition.images import ImageLoadError, load_photo
-    from workbench.core.recognition.reading import percent_text, read_digits
-    from workbench.core.recognition.segmentation import WORK_PIXELS
+    from workbench.core.recognition.images import ImageLoadError
+    from workbench.core.recognition.reading import load_for_reading, percent_text, read_digits
 
     if args.top < 1 or args.top > 10:
         say("error: --top must be between 1 and 10")
@@ -41,14 +40,14 @@ def command(args: argparse.Namespace) -> int:
     # (Pillow lets go of it): a 12 MP page reads that much sooner.
     with ThreadPoolExecutor(max_workers=1) as pool:
         loading = pool.submit(load_predictor, args)
-        first = _load(args.images[0], load_photo, WORK_PIXELS)
+        first = _load(args.images[0], load_for_reading)
         predictor = loading.result()
     if predictor is None:
         return EXIT_UNUSABLE
     status = EXIT_OK
     for index, path in enumerate(args.images):
         try:
-            photo = first if index == 0 else _load(path, load_photo, WORK_PIXELS)
+            photo = first if index == 0 else _load(path, load_for_reading)
             if isinstance(photo, Exception):
                 raise photo
             readings = read_digits(photo.grey, predictor, top=args.top, size=photo.size)
@@ -76,10 +75,10 @@ def command(args: argparse.Namespace) -> int:
     return status
 
 
-def _load(path: Path, load_photo, pixels: int):
-    """The photo at `path` reduced as `read_photo` reduces it, or the error that stopped it."""
+def _load(path: Path, load_for_reading):
+    """The photo at `path` as `read_photo` reads it, or the error that stopped it."""
     try:
-        return load_photo(path, at_most=pixels)
+        return load_for_reading(path)
     except Exception as exc:  # reported with the image's result, in its turn
         return exc
 

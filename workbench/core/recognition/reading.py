@@ -7,7 +7,7 @@ from typing import Protocol
 
 import numpy as np
 
-from workbench.core.recognition.images import load_photo
+from workbench.core.recognition.images import Photo, load_photo
 from workbench.core.recognition.segmentation import WORK_PIXELS, Box, split_digits
 
 
@@ -52,10 +52,15 @@ def read_digits(
 
 
 def read_photo(source, predictor: DigitPredictor, top: int = 2) -> list[DigitReading]:
-    """`read_digits` of an image file (a path or its bytes), boxes in the file's pixels. A big
-    photo is read at the size the segmentation works at (`images.load_photo`)."""
-    photo = load_photo(source, at_most=WORK_PIXELS)
+    """`read_digits` of an image file (a path or its bytes), boxes in the file's pixels."""
+    photo = load_for_reading(source)
     return read_digits(photo.grey, predictor, top=top, size=photo.size)
+
+
+def load_for_reading(source) -> Photo:
+    """An image file (a path or its bytes) as `read_photo` reads it: a big photo decoded and
+    reduced to the size the segmentation works at (`images.load_photo`)."""
+    return load_photo(source, at_most=WORK_PIXELS)
 
 
 def digit_probabilities(predictor: DigitPredictor):
