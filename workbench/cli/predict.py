@@ -30,7 +30,7 @@ def command(args: argparse.Namespace) -> int:
     from concurrent.futures import ThreadPoolExecutor
 
     from workbench.core.recognition.images import ImageLoadError
-    from workbench.core.recognition.reading import load_for_reading, percent_text, read_digits
+    from workbench.core.recognition.reading import percent_text, read_digits
 
     if args.top < 1 or args.top > 10:
         say("error: --top must be between 1 and 10")
@@ -40,14 +40,14 @@ def command(args: argparse.Namespace) -> int:
     # (Pillow lets go of it): a 12 MP page reads that much sooner.
     with ThreadPoolExecutor(max_workers=1) as pool:
         loading = pool.submit(load_predictor, args)
-        first = _load(args.images[0], load_for_reading)
+        first = _load(args.images[0])
         predictor = loading.result()
     if predictor is None:
         return EXIT_UNUSABLE
     status = EXIT_OK
     for index, path in enumerate(args.images):
         try:
-            photo = first if index == 0 else _load(path, load_for_reading)
+            photo = first if index == 0 else _load(path)
             if isinstance(photo, Exception):
                 raise photo
             readings = read_digits(photo.grey, predictor, top=args.top, size=photo.size)
@@ -75,8 +75,10 @@ def command(args: argparse.Namespace) -> int:
     return status
 
 
-def _load(path: Path, load_for_reading):
+def _load(path: Path):
     """The photo at `path` as `read_photo` reads it, or the error that stopped it."""
+    from workbench.core.recognition.reading import load_for_reading
+
     try:
         return load_for_reading(path)
     except Exception as exc:  # reported with the image's result, in its turn

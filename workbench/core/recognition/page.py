@@ -215,7 +215,7 @@ def _opposite_ink(grey: np.ndarray, auto_ink: np.ndarray) -> np.ndarray:
     ink_from_grey decides the polarity itself (the paper is the majority); when a digit fills
     most of the photo it can decide wrong, and the user's Invert takes the other side.
     """
-    low, high = np.percentile(grey, [2, 98])
+    low, high = imageops.percentile(grey, 2), imageops.percentile(grey, 98)
     stretched = np.clip((grey - low) / max(float(high - low), 1e-6), 0, 1)
     strokes = auto_ink > 0.5
     dark_ink = not strokes.any() or float(grey[strokes].mean()) < float(imageops.median(grey))

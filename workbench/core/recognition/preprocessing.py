@@ -89,9 +89,8 @@ def ink_from_grey(grey: np.ndarray, *, covered: bool = False) -> np.ndarray:
     else:
         raw = np.subtract(grey, background)
         raw /= np.maximum(1.0 - background, 0.05)
-    raw -= float(
-        imageops.median(raw[:: _stride(raw), :: _stride(raw)])
-    )  # the paper is the majority
+    # the paper is the majority
+    raw -= float(imageops.median(raw[:: _stride(raw), :: _stride(raw)]))
     mask, contrast, low = _ink_mask(raw)
     if mask is None:
         return np.zeros_like(grey)
